@@ -1,0 +1,58 @@
+// Package upstream classifies the failures of the servers the backends talk
+// to (Gitea, OCI registries) into the registry's error kinds, so that every
+// backend reports a refused credential, a missing repository or an
+// unreachable server the same way.
+package upstream
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+
+	registry "github.com/provisioning-platform/extension-registry"
+)
+
+// KindForStatus returns the error kind of an upstream HTTP status code, or
+// nil for a success.
+func KindForStatus(code int) error {
+	switch {
+	case code < 400:
+		return nil
+	case code == http.StatusUnauthorized:
+		return registry.ErrUnauthorized
+	case code == http.StatusForbidden:
+		return registry.ErrForbidden
+	case code == http.StatusNotFound:
+		return registry.ErrNotFound
+	case code == http.StatusTooManyRequests:
+		return registry.ErrRateLimited
+	case code == http.StatusGatewayTimeout:
+		return registry.ErrTimeout
+	default:
+		return registry.ErrUnavailable
+	}
+}
+
+// KindForError returns the error kind of a failed call that produced no
+// HTTP status: a deadline is ErrTimeout, anything on the network
+// (refused connection, DNS, TLS, reset) ErrUnavailable. It returns nil for a
+// canceled context, which is the caller going away, not the upstream failing.
+func KindForError(err error) error {
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return registry.ErrTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return registry.ErrTimeout
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) || errors.As(err, &ne) {
+		return registry.ErrUnavailable
+	}
+	return nil
+}
