@@ -1,0 +1,24 @@
+# The two commands of the README:
+#   go run ./cmd/extension-registry serve --demo
+#   make test
+TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extension-registry-tools
+export TOOLS_DIR
+
+.PHONY: test tools build lint
+
+## test: install the real servers the tests need (cached outside the repo), then run every test with the race detector
+test: tools
+	. "$(TOOLS_DIR)/env" && go test -race -count=1 -timeout 40m ./...
+
+## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR)
+tools:
+	bash scripts/install-tools.sh
+
+## build: build the binary into ./bin
+build:
+	go build -o bin/extension-registry ./cmd/extension-registry
+
+## lint: gofmt and go vet
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	go vet ./...

@@ -1,0 +1,128 @@
+// Package app wires the registry together: configuration to backends,
+// backends to the catalog, the catalog to the HTTP faces, and the faces to a
+// listening server with graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/httpapi"
+	"github.com/provisioning-platform/extension-registry/metrics"
+)
+
+// Version is the service version /health reports; set at build time with
+// -ldflags "-X .../app.Version=…".
+var Version = "0.1.0"
+
+// shutdownTimeout bounds how long in-flight requests may finish after a
+// stop signal.
+const shutdownTimeout = 15 * time.Second
+
+// App is one running registry: its listener, HTTP server and catalog.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	ln      net.Listener
+	srv     *http.Server
+	catalog *catalog.Catalog
+}
+
+// New builds the registry of cfg and opens its listener, so that a port
+// already in use fails here rather than after start-up.
+func New(cfg config.Config, log *slog.Logger) (*App, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	backends, err := newBackends(cfg, m, log)
+	if err != nil {
+		return nil, err
+	}
+	cat := catalog.New(catalog.Options{
+		Backends: backends,
+		Cache:    catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Metrics:  m,
+		Logger:   log.With("component", "catalog"),
+	})
+
+	mux := http.NewServeMux()
+	api := httpapi.New(httpapi.Options{
+		Catalog:   cat,
+		Metrics:   m,
+		Gatherer:  reg,
+		Version:   Version,
+		PublicURL: cfg.PublicURL,
+		Logger:    log.With("component", "api"),
+	})
+	api.Register(mux)
+	api.RegisterFallback(mux)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return &App{
+		cfg: cfg,
+		log: log,
+		ln:  ln,
+		srv: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		catalog: cat,
+	}, nil
+}
+
+// Addr is the address the registry listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Run serves until ctx ends, then stops accepting requests and lets the
+// ones in flight finish (at most shutdownTimeout).
+func (a *App) Run(ctx context.Context) error {
+	a.log.Info("extension registry listening", "addr", a.Addr(), "sources", a.catalog.Sources(), "version", Version)
+	go a.warm(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- a.srv.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := a.srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// warm lists every extension once at start, so that the first client finds
+// the cache full and shadowed copies are logged at start.
+func (a *App) warm(ctx context.Context) {
+	exts, err := a.catalog.List(ctx, catalog.Filter{})
+	if err != nil {
+		a.log.Warn("initial listing failed; will retry on demand", "error", err)
+		return
+	}
+	a.log.Info("catalog ready", "extensions", len(exts))
+}
+
+// Close releases the listener of an App that never ran.
+func (a *App) Close() error { return a.ln.Close() }

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/gitea"
+	"github.com/provisioning-platform/extension-registry/metrics"
+	"github.com/provisioning-platform/extension-registry/oci"
+)
+
+// newTransport returns the HTTP transport every backend of the process
+// shares: bounded dial and header timeouts so that a server that stops
+// answering fails a request instead of hanging it.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return t
+}
+
+// LayoutRoot is where the embedded OCI store lives under the data directory.
+func LayoutRoot(dataDir string) string { return filepath.Join(dataDir, "oci") }
+
+// NewOCI returns the OCI backend of cfg: the remote registry when one is
+// configured, else the embedded store under the data directory.
+func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Backend, error) {
+	if cfg.OCI.Registry == "" {
+		return oci.NewLayout(oci.LayoutOptions{
+			Root:      LayoutRoot(cfg.DataDir),
+			Namespace: cfg.OCI.Namespace,
+			Logger:    log,
+		})
+	}
+	return oci.NewRemote(oci.RemoteOptions{
+		Registry:     cfg.OCI.Registry,
+		Namespace:    cfg.OCI.Namespace,
+		Username:     cfg.OCI.Username,
+		Password:     cfg.OCI.Password,
+		Token:        cfg.OCI.Token,
+		Insecure:     cfg.OCI.Insecure,
+		Repositories: cfg.OCI.Repositories,
+		Transport:    rt,
+		Logger:       log,
+	})
+}
+
+// newBackends builds the backends of cfg in its source order.
+func newBackends(cfg config.Config, m *metrics.Metrics, log *slog.Logger) ([]registry.Backend, error) {
+	shared := newTransport()
+	var out []registry.Backend
+	for _, s := range cfg.Sources {
+		switch registry.Source(s) {
+		case registry.SourceGitea:
+			if !cfg.Gitea.Enabled() {
+				continue
+			}
+			b, err := gitea.New(gitea.Options{
+				URL:           cfg.Gitea.URL,
+				Organizations: cfg.Gitea.Organizations,
+				Token:         cfg.Gitea.Token,
+				Username:      cfg.Gitea.Username,
+				Password:      cfg.Gitea.Password,
+				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", shared)},
+				Logger:        log.With("backend", "gitea"),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("gitea backend: %w", err)
+			}
+			out = append(out, b)
+		case registry.SourceOCI:
+			b, err := NewOCI(cfg, m.InstrumentTransport("oci", shared), log.With("backend", "oci"))
+			if err != nil {
+				return nil, fmt.Errorf("oci backend: %w", err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,131 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	registry "github.com/provisioning-platform/extension-registry"
+)
+
+// Filter narrows a list. Zero fields match everything.
+type Filter struct {
+	Type   registry.Type
+	Source registry.Source
+}
+
+// List returns the extensions that match f, sorted by name then type. Each
+// (type, name) appears once, from the first source in precedence order that
+// holds it. When some backends fail and others answer, the answer holds what
+// the working ones have and is not cached; when all fail, List fails.
+func (c *Catalog) List(ctx context.Context, f Filter) ([]registry.Extension, error) {
+	res, err := c.list(ctx, f)
+	return res.exts, err
+}
+
+// listing is a list and whether every backend contributed to it. Only
+// complete listings are cached.
+type listing struct {
+	exts     []registry.Extension
+	complete bool
+}
+
+func (c *Catalog) list(ctx context.Context, f Filter) (listing, error) {
+	key := c.key(fmt.Sprintf("list:%s:%s", f.Type, f.Source))
+	return load(ctx, c.cache, key, func(ctx context.Context) (listing, bool, error) {
+		if f == (Filter{}) {
+			exts, complete, err := c.merged(ctx)
+			return listing{exts, complete}, complete, err
+		}
+		// A filtered list is derived from the unfiltered one, itself a cache
+		// entry, so that it costs no backend call once that one is cached.
+		all, err := c.list(ctx, Filter{})
+		if err != nil {
+			return listing{}, false, err
+		}
+		out := make([]registry.Extension, 0, len(all.exts))
+		for _, e := range all.exts {
+			if (f.Type == "" || e.Type == f.Type) && (f.Source == "" || e.Source == f.Source) {
+				out = append(out, e)
+			}
+		}
+		return listing{out, all.complete}, all.complete, nil
+	})
+}
+
+// merged returns every extension of every backend with the precedence
+// applied. complete is false when a backend failed.
+func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, complete bool, err error) {
+	lists := make([][]registry.Extension, len(c.backends))
+	errs := make([]error, len(c.backends))
+	var g errgroup.Group
+	for i, b := range c.backends {
+		g.Go(func() error {
+			lists[i], errs[i] = b.List(ctx)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("%s: %w", b.Source(), errs[i])
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	complete = true
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			complete = false
+			failed++
+			c.log.Warn("backend list failed; serving the other sources", "source", c.backends[i].Source(), "error", err)
+		}
+	}
+	if failed > 0 && failed == len(c.backends) {
+		return nil, false, errors.Join(errs...)
+	}
+
+	seen := make(map[string]registry.Source)
+	for i, list := range lists {
+		for _, e := range list {
+			if owner, dup := seen[e.Key()]; dup {
+				c.log.Info("extension shadowed by a higher-precedence source",
+					"extension", e.Key(), "served_from", owner, "shadowed", c.backends[i].Source())
+				continue
+			}
+			seen[e.Key()] = e.Source
+			exts = append(exts, e)
+		}
+	}
+	sort.SliceStable(exts, func(i, j int) bool {
+		if exts[i].Name != exts[j].Name {
+			return exts[i].Name < exts[j].Name
+		}
+		return exts[i].Type < exts[j].Type
+	})
+	if complete {
+		c.setGauge(exts)
+	}
+	return exts, complete, nil
+}
+
+// setGauge publishes the number of extensions per type and source.
+func (c *Catalog) setGauge(exts []registry.Extension) {
+	if c.metrics == nil {
+		return
+	}
+	c.gaugeMu.Lock()
+	defer c.gaugeMu.Unlock()
+	for _, t := range registry.Types {
+		for _, s := range c.Sources() {
+			n := 0
+			for _, e := range exts {
+				if e.Type == t && e.Source == s {
+					n++
+				}
+			}
+			c.metrics.Extensions.WithLabelValues(string(t), string(s)).Set(float64(n))
+		}
+	}
+}

@@ -1,0 +1,50 @@
+// Command extension-registry serves the Extension Registry API over Gitea
+// releases and OCI artifacts, and publishes extensions as OCI artifacts.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provisioning-platform/extension-registry/app"
+	"github.com/provisioning-platform/extension-registry/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := &cobra.Command{
+		Use:           "extension-registry",
+		Short:         "Find and fetch provisioning extensions published as Gitea releases or OCI artifacts",
+		Version:       app.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCmd(), newPublishCmd())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "extension-registry:", err)
+		os.Exit(1)
+	}
+}
+
+// loadConfig reads the configuration file (flag, else
+// EXTENSION_REGISTRY_CONFIG) and the environment.
+func loadConfig(file string) (config.Config, error) {
+	if file == "" {
+		file = os.Getenv(config.EnvPrefix + "CONFIG")
+	}
+	return config.Load(file, os.Environ())
+}
+
+// newLogger returns a text logger on stderr at the configured level.
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/app"
+	"github.com/provisioning-platform/extension-registry/oci"
+)
+
+func newPublishCmd() *cobra.Command {
+	var (
+		configFile, to string
+		insecure       bool
+		a              oci.Artifact
+		typ            string
+	)
+	cmd := &cobra.Command{
+		Use:   "publish PATH --type T --name N --version V",
+		Short: "Publish an archive or a folder as an OCI artifact",
+		Long: `Publish pushes PATH as an OCI artifact with the registry's annotations,
+to the embedded store (default) or to a remote registry (--to HOST/NAMESPACE).
+PATH is an archive (.tar.gz, .tgz, .zip), pushed as it is, or a folder, packed
+first into a reproducible .tar.gz. Credentials for --to come from the oci.*
+configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(configFile)
+			if err != nil {
+				return err
+			}
+			t, err := registry.ParseType(typ)
+			if err != nil {
+				return fmt.Errorf("--type: %s", registry.PublicMessage(err))
+			}
+			a.Path, a.Type = args[0], t
+			where := "the embedded store in " + app.LayoutRoot(cfg.DataDir)
+			if to != "" {
+				host, ns, ok := strings.Cut(to, "/")
+				if !ok || host == "" || ns == "" {
+					return fmt.Errorf("--to: want HOST/NAMESPACE, got %q", to)
+				}
+				cfg.OCI.Registry, cfg.OCI.Namespace = host, ns
+				cfg.OCI.Insecure = cfg.OCI.Insecure || insecure
+				if err := cfg.Validate(); err != nil {
+					return fmt.Errorf("--to: %w", err)
+				}
+				where = to
+			}
+			log := newLogger(cfg.LogLevel)
+			b, err := app.NewOCI(cfg, nil, log)
+			if err != nil {
+				return err
+			}
+			desc, err := b.Publish(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "published %s/%s %s to %s (%s)\n", a.Type, a.Name, a.Version, where, desc.Digest)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&typ, "type", "", "extension type: provider, taskserv or cluster (required)")
+	f.StringVar(&a.Name, "name", "", "extension name (required)")
+	f.StringVar(&a.Version, "version", "", "semantic version, e.g. 1.2.0 (required)")
+	f.StringVar(&a.Description, "description", "", "description")
+	f.StringVar(&a.Author, "author", "", "author or organization")
+	f.StringVar(&a.Repository, "repository", "", "source repository URL")
+	f.StringSliceVar(&a.Tags, "tag", nil, "tag (repeatable, or comma separated)")
+	f.StringVar(&to, "to", "", "remote registry as HOST/NAMESPACE (default: the embedded store)")
+	f.BoolVar(&insecure, "insecure", false, "talk plain HTTP to the --to registry")
+	f.StringVar(&configFile, "config", "", "YAML configuration file (default: $EXTENSION_REGISTRY_CONFIG)")
+	f.Var(timeFlag{&a.Created}, "created", "publication time, RFC 3339 (default: now)")
+	for _, name := range []string{"type", "name", "version"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+// timeFlag is an RFC 3339 time flag.
+type timeFlag struct{ t *time.Time }
+
+func (f timeFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f timeFlag) Set(s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("want an RFC 3339 time such as 2025-10-06T12:00:00Z")
+	}
+	*f.t = t
+	return nil
+}
+
+func (timeFlag) Type() string { return "time" }

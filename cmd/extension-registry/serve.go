@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provisioning-platform/extension-registry/app"
+)
+
+func newServeCmd() *cobra.Command {
+	var configFile, listen, examples string
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Extension Registry API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(configFile)
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				cfg.Listen = listen
+				if err := cfg.Validate(); err != nil {
+					return fmt.Errorf("--listen: %w", err)
+				}
+			}
+			log := newLogger(cfg.LogLevel)
+			ctx := cmd.Context()
+			if demo {
+				if cfg.OCI.Registry != "" {
+					return fmt.Errorf("--demo publishes into the embedded store: unset oci.registry")
+				}
+				b, err := app.NewOCI(cfg, nil, log)
+				if err != nil {
+					return err
+				}
+				n, err := app.PublishExamples(ctx, b, examples)
+				if err != nil {
+					return fmt.Errorf("--demo: %w", err)
+				}
+				log.Info("published the example extensions", "versions", n, "from", examples, "data_dir", cfg.DataDir)
+			}
+			a, err := app.New(cfg, log)
+			if err != nil {
+				return err
+			}
+			return a.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "YAML configuration file (default: $EXTENSION_REGISTRY_CONFIG)")
+	f.StringVar(&listen, "listen", "", "listen address, overriding the listen key (e.g. :8082)")
+	f.BoolVar(&demo, "demo", false, "publish the example extensions into the embedded store first")
+	f.StringVar(&examples, "examples", "examples", "the folder --demo publishes")
+	return cmd
+}

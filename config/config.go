@@ -1,0 +1,101 @@
+// Package config loads the registry's configuration: defaults, then one
+// YAML file, then EXTENSION_REGISTRY_* environment variables, each key
+// overriding the one before. A configuration that cannot work is refused
+// with one line that names the key.
+package config
+
+import (
+	"time"
+)
+
+// EnvPrefix starts every environment variable the configuration reads.
+const EnvPrefix = "EXTENSION_REGISTRY_"
+
+// Config is the whole configuration of the registry.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen string
+	// PublicURL is the registry's external base URL; empty means derived
+	// from each request.
+	PublicURL string
+	// DataDir holds the embedded OCI store.
+	DataDir string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	Cache    Cache
+	Gitea    Gitea
+	OCI      OCI
+	// Sources is the precedence order of the backends; a source left out
+	// is not served.
+	Sources    []string
+	Connectors Connectors
+}
+
+// Cache configures the catalog cache.
+type Cache struct {
+	TTL      time.Duration
+	Capacity int
+}
+
+// Gitea configures the Gitea backend. It is enabled when URL is set.
+type Gitea struct {
+	URL           string
+	Organizations []string
+	Token         string
+	Username      string
+	Password      string
+}
+
+// Enabled reports whether a Gitea server is configured.
+func (g Gitea) Enabled() bool { return g.URL != "" }
+
+// OCI configures the OCI backend: a remote registry when Registry is set,
+// else the embedded store under DataDir.
+type OCI struct {
+	Registry     string
+	Namespace    string
+	Username     string
+	Password     string
+	Token        string
+	Insecure     bool
+	Repositories []string
+}
+
+// Connectors configures the ConnectorClass API.
+type Connectors struct {
+	// AllowedHosts limits the tool hosts the ConnectorClass API calls:
+	// entries are host names, host:port, or "*." domain wildcards; "*"
+	// allows every host.
+	AllowedHosts []string
+}
+
+// Default returns the configuration with every default of the contract.
+func Default() Config {
+	return Config{
+		Listen:   ":8082",
+		DataDir:  "./data",
+		LogLevel: "info",
+		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
+		OCI:      OCI{Namespace: "provisioning-extensions"},
+		Sources:  []string{"gitea", "oci"},
+	}
+}
+
+// Load returns the configuration of file (none when empty) and the
+// environment env (as os.Environ gives it), validated. The error is one line
+// that names the offending key.
+func Load(file string, env []string) (Config, error) {
+	c := Default()
+	if file != "" {
+		if err := c.applyFile(file); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := c.applyEnv(env); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// namespacePattern is an OCI repository path (lowercase components).
+var namespacePattern = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
+
+// Validate checks that the configuration can work. The error is a
+// *KeyError naming the first key at fault.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &KeyError{Key: key, Reason: fmt.Sprintf(format, args...)}
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", "must be host:port or :port, got %q", c.Listen)
+	}
+	if c.PublicURL != "" {
+		if err := checkURL(c.PublicURL); err != nil {
+			return bad("public_url", "%v", err)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return bad("data_dir", "must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.Cache.TTL <= 0 {
+		return bad("cache.ttl", "must be positive, got %s", c.Cache.TTL)
+	}
+	if c.Cache.Capacity < 1 {
+		return bad("cache.capacity", "must be at least 1, got %d", c.Cache.Capacity)
+	}
+	if err := c.validateGitea(bad); err != nil {
+		return err
+	}
+	if err := c.validateOCI(bad); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Sources {
+		if s != "gitea" && s != "oci" {
+			return bad("sources", "unknown source %q (use gitea, oci)", s)
+		}
+		if seen[s] {
+			return bad("sources", "source %q is listed twice", s)
+		}
+		seen[s] = true
+	}
+	if len(c.Sources) == 0 {
+		return bad("sources", "must name at least one source")
+	}
+	for _, h := range c.Connectors.AllowedHosts {
+		if strings.Contains(h, "/") || strings.Contains(h, "://") {
+			return bad("connectors.allowed_hosts", "entries are host names or host:port, got %q", h)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateGitea(bad func(string, string, ...any) error) error {
+	g := c.Gitea
+	if !g.Enabled() {
+		for path, v := range map[string]string{"gitea.token": g.Token, "gitea.username": g.Username} {
+			if v != "" {
+				return bad(path, "is set but gitea.url is not")
+			}
+		}
+		if len(g.Organizations) > 0 {
+			return bad("gitea.organizations", "is set but gitea.url is not")
+		}
+		return nil
+	}
+	if err := checkURL(g.URL); err != nil {
+		return bad("gitea.url", "%v", err)
+	}
+	if len(g.Organizations) == 0 {
+		return bad("gitea.organizations", "must name at least one organization when gitea.url is set")
+	}
+	if g.Token != "" && g.Username != "" {
+		return bad("gitea.token", "use either a token or gitea.username/gitea.password, not both")
+	}
+	if (g.Username == "") != (g.Password == "") {
+		return bad("gitea.username", "gitea.username and gitea.password go together")
+	}
+	return nil
+}
+
+func (c *Config) validateOCI(bad func(string, string, ...any) error) error {
+	o := c.OCI
+	if !namespacePattern.MatchString(o.Namespace) {
+		return bad("oci.namespace", "must be a lowercase repository path such as provisioning-extensions, got %q", o.Namespace)
+	}
+	if o.Registry == "" {
+		return nil
+	}
+	if strings.Contains(o.Registry, "://") || strings.Contains(o.Registry, "/") {
+		return bad("oci.registry", "must be host[:port] without a scheme or path, got %q", o.Registry)
+	}
+	if o.Token != "" && o.Username != "" {
+		return bad("oci.token", "use either a token or oci.username/oci.password, not both")
+	}
+	if (o.Username == "") != (o.Password == "") {
+		return bad("oci.username", "oci.username and oci.password go together")
+	}
+	return nil
+}
+
+// checkURL accepts an absolute http or https URL with a host.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must start with http:// or https://, got %q", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host: %q", s)
+	}
+	if u.User != nil {
+		return fmt.Errorf("must not carry credentials; use the username/password keys")
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/catalog"
+)
+
+// list answers GET /extensions?type=&source=&limit=&offset=. The total
+// number of matches, before paging, is in the X-Total-Count header.
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
+	var f catalog.Filter
+	var err error
+	if f.Type, err = typeParam(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.Source, err = sourceParam(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	limit, err := intParam(r, "limit", listDefaultLimit, 1, listMaxLimit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	offset, err := intParam(r, "offset", 0, 0, -1)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	exts, err := a.opts.Catalog.List(r.Context(), f)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
+	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, page(exts, offset, limit)))
+}
+
+// search answers GET /extensions/search?q=&type=&limit=.
+func (a *API) search(w http.ResponseWriter, r *http.Request) {
+	q := query(r, "q")
+	if q == "" {
+		a.writeError(w, r, registry.Errorf(registry.ErrInvalid, "Missing required query parameter q"))
+		return
+	}
+	typ, err := typeParam(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	limit, err := intParam(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	exts, err := a.opts.Catalog.Search(r.Context(), q, typ)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
+	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, page(exts, 0, limit)))
+}
+
+// get answers GET /extensions/{type}/{name}.
+func (a *API) get(w http.ResponseWriter, r *http.Request) {
+	typ, err := pathType(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ext, err := a.opts.Catalog.Get(r.Context(), typ, r.PathValue("name"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, []registry.Extension{ext})[0])
+}
+
+// versions answers GET /extensions/{type}/{name}/versions.
+func (a *API) versions(w http.ResponseWriter, r *http.Request) {
+	typ, err := pathType(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	vs, err := a.opts.Catalog.Versions(r.Context(), typ, name)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]registry.Version, len(vs))
+	for i, v := range vs {
+		if v.DownloadURL == "" {
+			v.DownloadURL = a.downloadURL(r, typ, name, v.Version)
+		}
+		out[i] = v
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// withDownloadURLs returns a copy of exts in which every extension the
+// registry serves itself carries the registry's own download URL.
+func (a *API) withDownloadURLs(r *http.Request, exts []registry.Extension) []registry.Extension {
+	out := make([]registry.Extension, len(exts))
+	for i, e := range exts {
+		if e.DownloadURL == "" && e.Version != "" {
+			e.DownloadURL = a.downloadURL(r, e.Type, e.Name, e.Version)
+		}
+		out[i] = e
+	}
+	return out
+}

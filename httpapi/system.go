@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	registry "github.com/provisioning-platform/extension-registry"
+)
+
+// healthBody is the HealthResponse of the API.
+type healthBody struct {
+	Status   string                            `json:"status"`
+	Version  string                            `json:"version"`
+	Uptime   int64                             `json:"uptime"`
+	Backends map[registry.Source]backendHealth `json:"backends"`
+}
+
+// backendHealth is the BackendStatus of the API.
+type backendHealth struct {
+	Enabled bool   `json:"enabled"`
+	Healthy bool   `json:"healthy"`
+	Error   string `json:"error,omitempty"`
+}
+
+// health answers GET /health: every known backend, probed when enabled;
+// "degraded" when an enabled backend fails its probe. It answers 200 either
+// way, as the API documents.
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	body := healthBody{
+		Status:   "healthy",
+		Version:  a.opts.Version,
+		Uptime:   int64(time.Since(a.opts.Started).Seconds()),
+		Backends: make(map[registry.Source]backendHealth, len(registry.Sources)),
+	}
+	for _, s := range registry.Sources {
+		body.Backends[s] = backendHealth{}
+	}
+	for src, h := range a.opts.Catalog.Health(r.Context()) {
+		body.Backends[src] = backendHealth{Enabled: true, Healthy: h.Healthy, Error: h.Error}
+		if !h.Healthy {
+			body.Status = "degraded"
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// cacheStats answers GET /cache/stats.
+func (a *API) cacheStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, a.opts.Catalog.Stats())
+}

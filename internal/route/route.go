@@ -1,0 +1,104 @@
+// Package route registers the read-only routes of the registry's HTTP faces
+// on a ServeMux: each route answers GET and HEAD, counts its requests under
+// its pattern (never the raw path), recovers from panics, and leaves the
+// bodies of 404, 405 and 500 answers to the face that owns the route, so
+// that each face speaks its own error format.
+package route
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/provisioning-platform/extension-registry/metrics"
+)
+
+// FailFunc writes an error answer of the face's own format.
+type FailFunc func(w http.ResponseWriter, r *http.Request, status int, message string)
+
+// Router registers routes on Mux. Metrics and Log may be nil.
+type Router struct {
+	Mux     *http.ServeMux
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Fail writes the face's error body for 404, 405 and 500 answers.
+	Fail FailFunc
+}
+
+// Get registers h for GET and HEAD requests on pattern (a ServeMux pattern
+// without a method). Other methods get a 405 with an Allow header.
+func (rt *Router) Get(pattern string, h http.HandlerFunc) {
+	rt.Mux.Handle(pattern, rt.instrument(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			rt.Fail(w, r, http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed on "+r.URL.Path)
+			return
+		}
+		h(w, r)
+	}))
+}
+
+// NotFound registers a catch-all under prefix that answers 404 for every
+// path no other route matches.
+func (rt *Router) NotFound(prefix string) {
+	rt.Mux.Handle(prefix, rt.instrument("unmatched", func(w http.ResponseWriter, r *http.Request) {
+		rt.Fail(w, r, http.StatusNotFound, "Route "+r.URL.Path+" not found")
+	}))
+}
+
+// instrument counts and times requests under route and turns a panic into
+// a 500 answer of the face's format.
+func (rt *Router) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				rt.logger().Error("handler panic", "route", route, "panic", p)
+				if !rec.wrote {
+					rt.Fail(rec, r, http.StatusInternalServerError, "Internal server error")
+				}
+			}
+			elapsed := time.Since(start)
+			if rt.Metrics != nil {
+				rt.Metrics.Requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+				rt.Metrics.Duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+			}
+			rt.logger().Debug("request", "method", r.Method, "route", route, "status", rec.status, "duration", elapsed)
+		}()
+		h(rec, r)
+	})
+}
+
+func (rt *Router) logger() *slog.Logger {
+	if rt.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return rt.Log
+}
+
+// recorder remembers the status code written through it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
