@@ -176,3 +176,13 @@ func TestSecretsStayOutOfErrors(t *testing.T) {
 		t.Errorf("URL credentials: %v", err)
 	}
 }
+
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load("../examples/config.yaml", nil)
+	if err != nil {
+		t.Fatalf("the documented example does not load: %v", err)
+	}
+	if c.Listen != ":8082" || c.Cache.TTL != 5*time.Minute {
+		t.Errorf("example config: %+v", c)
+	}
+}

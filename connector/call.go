@@ -1,0 +1,172 @@
+package connector
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"time"
+
+	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/catalog"
+)
+
+// call is one forwarded request once its headers are decoded: the tool's
+// backend built with the request's own credentials, the catalog over it,
+// and the request's backend budget. Nothing in it outlives the request.
+type call struct {
+	target   Target
+	tool     *tool
+	desc     string // the tool for messages, e.g. "Gitea server https://…"
+	backend  registry.Backend
+	catalog  *catalog.Catalog
+	deadline time.Time
+}
+
+// callHandler serves one resource for a decoded request.
+type callHandler func(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call)
+
+// handle decodes the X-Plugin-* headers, checks the tool host against the
+// allow-list, builds the request's backend and catalog, and runs h with a
+// context bounded by the backend budget. Any failure before h is answered
+// with its Status.
+func (a *API) handle(t *tool, h callHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.newCall(r, t)
+		if err != nil {
+			a.writeError(w, r, t.label, err)
+			return
+		}
+		ctx, cancel := context.WithDeadline(r.Context(), c.deadline)
+		defer cancel()
+		h(ctx, w, r, c)
+	}
+}
+
+// newCall builds the call of r for tool t.
+func (a *API) newCall(r *http.Request, t *tool) (*call, error) {
+	target, err := ParseTarget(r.Header)
+	if err != nil {
+		return nil, err
+	}
+	if !a.hosts.allows(target.BaseURL) {
+		return nil, &hostRefusedError{host: target.BaseURL.Host}
+	}
+	b, scopeParts, err := t.build(r, target)
+	if err != nil {
+		return nil, err
+	}
+	c := &call{
+		target:   target,
+		tool:     t,
+		desc:     t.label + " " + target.BaseURL.String(),
+		deadline: time.Now().Add(a.opts.Timeout),
+	}
+	c.backend = budgeted{Backend: b, deadline: c.deadline}
+	c.catalog = catalog.New(catalog.Options{
+		Backends: []registry.Backend{c.backend},
+		Cache:    a.opts.Cache,
+		Scope:    a.scope(t.name, target, scopeParts...),
+		// With one backend the catalog has nothing to add to the failure
+		// writeError logs once.
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	return c, nil
+}
+
+// scope is the cache scope of a request: an HMAC (under a key of this
+// process) of the tool kind, base URL, Secret type, every Secret key and
+// value, and the request parameters that change the answer (organization,
+// namespace). Requests with other credentials or another tool never share
+// cache entries.
+func (a *API) scope(kind string, t Target, extra ...string) string {
+	mac := hmac.New(sha256.New, a.scopeKey)
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		mac.Write(n[:])
+		mac.Write(b)
+	}
+	field([]byte(kind))
+	field([]byte(t.BaseURL.String()))
+	field([]byte(t.SecretType))
+	keys := make([]string, 0, len(t.Secret))
+	for k := range t.Secret {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	field(binary.BigEndian.AppendUint64(nil, uint64(len(keys))))
+	for _, k := range keys {
+		field([]byte(k))
+		field(t.Secret[k])
+	}
+	for _, e := range extra {
+		field([]byte(e))
+	}
+	return "connector:" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// writeError answers a failed call with its Status and logs failures that
+// are the tool's or the registry's. A client that went away gets nothing.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, desc string, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return
+	}
+	st := statusFor(err, desc)
+	code := int(st.ErrStatus.Code)
+	level := slog.LevelDebug
+	switch {
+	case code >= 500:
+		level = slog.LevelWarn
+	case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusTooManyRequests:
+		level = slog.LevelInfo
+	}
+	a.log.Log(r.Context(), level, "connector request failed",
+		"method", r.Method, "path", r.URL.Path, "tool", desc, "status", code, "error", err)
+	writeStatus(w, st)
+}
+
+// budgeted bounds every backend call by the request's deadline. The catalog
+// makes its calls on a context detached from the request (one call serves
+// every waiting request), so the deadline is applied here: a call made for
+// a request never runs past that request's budget. Open is left to the
+// download handler, which must not cut the archive's stream.
+type budgeted struct {
+	registry.Backend
+	deadline time.Time
+}
+
+func (b budgeted) List(ctx context.Context) ([]registry.Extension, error) {
+	ctx, cancel := context.WithDeadline(ctx, b.deadline)
+	defer cancel()
+	return b.Backend.List(ctx)
+}
+
+func (b budgeted) Get(ctx context.Context, typ registry.Type, name string) (registry.Extension, error) {
+	ctx, cancel := context.WithDeadline(ctx, b.deadline)
+	defer cancel()
+	return b.Backend.Get(ctx, typ, name)
+}
+
+func (b budgeted) Versions(ctx context.Context, typ registry.Type, name string) ([]registry.Version, error) {
+	ctx, cancel := context.WithDeadline(ctx, b.deadline)
+	defer cancel()
+	return b.Backend.Versions(ctx, typ, name)
+}
+
+// Probe checks the tool with the request's credentials. A backend that
+// cannot probe is asked for its list instead.
+func (b budgeted) Probe(ctx context.Context) error {
+	ctx, cancel := context.WithDeadline(ctx, b.deadline)
+	defer cancel()
+	if p, ok := b.Backend.(registry.Prober); ok {
+		return p.Probe(ctx)
+	}
+	_, err := b.Backend.List(ctx)
+	return err
+}

@@ -1,0 +1,117 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
+
+	registry "github.com/provisioning-platform/extension-registry"
+)
+
+// Open opens the archive of version v of the extension (typ, name) for
+// streaming: the version's layer, fetched with Fetch and never held in
+// memory. v.Ref (the tag) is used when set, else v.Version with and without
+// a leading "v". The body checks the layer's size and digest as it is read,
+// and fails at the end on a mismatch. Errors: ErrNotFound when the extension,
+// the version or its layer does not exist, ErrInvalidVersion for a malformed
+// version, and the kinds of List.
+func (b *Backend) Open(ctx context.Context, typ registry.Type, name string, v registry.Version) (*registry.Archive, error) {
+	if _, err := registry.ParseType(string(typ)); err != nil {
+		return nil, err
+	}
+	refs, err := versionRefs(v)
+	if err != nil {
+		return nil, err
+	}
+	if validComponent(name) {
+		for _, path := range b.candidatePaths(typ, name) {
+			if !b.store.allowed(path) {
+				continue
+			}
+			a, err := b.openIn(ctx, path, typ, name, refs)
+			if errors.Is(err, registry.ErrNotFound) {
+				continue
+			}
+			return a, err
+		}
+	}
+	return nil, notFound("Version %s of extension %s/%s not found", v.Version, typ, name)
+}
+
+// versionRefs returns the tags that may name v.
+func versionRefs(v registry.Version) ([]string, error) {
+	if v.Ref != "" {
+		return []string{v.Ref}, nil
+	}
+	sv, err := registry.ParseVersion(v.Version)
+	if err != nil {
+		return nil, err
+	}
+	return []string{sv.String(), "v" + sv.String()}, nil
+}
+
+// openIn opens the layer of the first of refs that exists in the repository
+// at path, when that version's manifest makes it the extension (typ, name).
+func (b *Backend) openIn(ctx context.Context, path string, typ registry.Type, name string, refs []string) (*registry.Archive, error) {
+	r, err := b.store.open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range refs {
+		info, err := b.inspect(ctx, r, path, ref)
+		if errors.Is(err, registry.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		n, t, ok, _ := identify(strings.TrimPrefix(path, b.namespace+"/"), info.annotations)
+		if !ok || n != name || t != typ {
+			return nil, notFound("Extension %s/%s not found", typ, name)
+		}
+		if !info.hasLayer {
+			return nil, notFound("Version %s of %s/%s has no downloadable layer", ref, typ, name)
+		}
+		rc, err := r.Fetch(ctx, info.layer)
+		if err != nil {
+			return nil, wrap(err, "Fetching the archive of %s:%s", path, ref)
+		}
+		return &registry.Archive{
+			Body:     newVerifiedBody(rc, info.layer),
+			Size:     info.layer.Size,
+			FileName: fileName(info.layer, name, typ),
+			Checksum: info.layer.Digest.String(),
+		}, nil
+	}
+	return nil, notFound("Version not found")
+}
+
+// verifiedBody streams a blob and checks its size and digest: the read that
+// reaches the end returns an error instead of io.EOF when they differ.
+type verifiedBody struct {
+	rc io.ReadCloser
+	vr *content.VerifyReader
+}
+
+func newVerifiedBody(rc io.ReadCloser, desc ocispec.Descriptor) *verifiedBody {
+	return &verifiedBody{rc: rc, vr: content.NewVerifyReader(rc, desc)}
+}
+
+// Read reads from the blob; at its end it verifies the digest.
+func (v *verifiedBody) Read(p []byte) (int, error) {
+	n, err := v.vr.Read(p)
+	if err == io.EOF {
+		if verr := v.vr.Verify(); verr != nil {
+			return n, fmt.Errorf("archive does not match its digest: %w", verr)
+		}
+	}
+	return n, err
+}
+
+// Close closes the underlying stream.
+func (v *verifiedBody) Close() error { return v.rc.Close() }
