@@ -78,7 +78,9 @@ func seedGitea(t *testing.T, admin giteaREST) (*giteaFixture, error) {
 		func() error { return admin.createRepo(ctx, publicOrg, "aws_prov", "AWS provider", "cloud", "aws") },
 		func() error { return rel(publicOrg, "aws_prov", "v1.2.0") },
 		func() error { return rel(publicOrg, "aws_prov", "v1.10.0") },
-		func() error { return admin.createRepo(ctx, publicOrg, "kubernetes_taskserv", "Kubernetes task service", "kubernetes") },
+		func() error {
+			return admin.createRepo(ctx, publicOrg, "kubernetes_taskserv", "Kubernetes task service", "kubernetes")
+		},
 		func() error { return rel(publicOrg, "kubernetes_taskserv", "1.28.0") },
 		func() error { return admin.createRepo(ctx, publicOrg, "notes", "not an extension") },
 		func() error { return admin.createRepo(ctx, communityOrg, "upcloud_provider", "UpCloud provider") },
@@ -183,9 +185,9 @@ func TestGitea(t *testing.T) {
 	t.Run("private organization", func(t *testing.T) {
 		priv := "?organization=" + privateOrg
 		for name, h := range map[string]http.Header{
-			"basic-auth":        userH,
-			"opaque token":      tokenH,
-			"custom type token": gatewayHeaders(f.url, "example.com/gitea-token", map[string]string{"token": f.token}),
+			"basic-auth":                          userH,
+			"opaque token":                        tokenH,
+			"custom type token":                   gatewayHeaders(f.url, "example.com/gitea-token", map[string]string{"token": f.token}),
 			"basic-auth with a token as password": basic(f.url, f.user, f.token),
 		} {
 			t.Run(name, func(t *testing.T) {

@@ -17,7 +17,6 @@ package gitea
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -36,7 +35,8 @@ type Options struct {
 	// (a path prefix is kept for a Gitea served under a sub-path).
 	URL string
 	// Organizations are read in order: when two hold the same extension,
-	// the first wins.
+	// the first wins. With none, the backend holds no extension and Probe
+	// only checks the server and the credentials.
 	Organizations []string
 	// Token authenticates with an access token. It wins over
 	// Username/Password when both are set.
@@ -88,9 +88,6 @@ func New(opts Options) (*Backend, error) {
 			return nil, fmt.Errorf("gitea organization %q is not a valid organization name", o)
 		}
 		orgs = append(orgs, o)
-	}
-	if len(orgs) == 0 {
-		return nil, errors.New("gitea needs at least one organization")
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -151,14 +148,24 @@ func (b *Backend) authorize(req *http.Request) {
 	}
 }
 
-// Probe checks that Gitea answers and that every organization is visible
-// with the configured credentials: refused credentials are ErrUnauthorized
-// or ErrForbidden, a missing organization ErrNotFound, a server that does
-// not answer ErrUnavailable or ErrTimeout.
+// Probe checks that Gitea answers, that it accepts the credentials, and
+// that every organization is visible with them: refused credentials are
+// ErrUnauthorized or ErrForbidden, a missing organization ErrNotFound, a
+// server that does not answer ErrUnavailable or ErrTimeout.
 func (b *Backend) Probe(ctx context.Context) error {
 	c, err := b.client(ctx)
 	if err != nil {
 		return err
+	}
+	if b.token != "" || b.username != "" {
+		// Gitea answers 401 to credentials it does not know; a valid
+		// token without the read:user scope gets 403 here, and is fine.
+		_, resp, err := c.GetMyUserInfo()
+		if err != nil && (resp == nil || resp.StatusCode != http.StatusForbidden) {
+			return b.apiError(resp, err, "the authenticated user")
+		}
+	} else if _, resp, err := c.ServerVersion(); err != nil {
+		return b.apiError(resp, err, "the server version")
 	}
 	for _, org := range b.orgs {
 		_, resp, err := c.GetOrg(org)
