@@ -17,6 +17,7 @@ import (
 
 	"github.com/provisioning-platform/extension-registry/catalog"
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/metrics"
 )
@@ -45,7 +46,8 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
-	backends, err := newBackends(cfg, m, log)
+	transport := newTransport()
+	backends, err := newBackends(cfg, transport, m, log)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +68,18 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Logger:    log.With("component", "api"),
 	})
 	api.Register(mux)
+	// The ConnectorClass API: its own cache (entries scoped per tool
+	// address and credentials), the same transport, the configured
+	// organizations and namespace as defaults.
+	connector.New(connector.Options{
+		Cache:              catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Transport:          transport,
+		AllowedHosts:       cfg.Connectors.AllowedHosts,
+		GiteaOrganizations: cfg.Gitea.Organizations,
+		OCINamespace:       cfg.OCI.Namespace,
+		Metrics:            m,
+		Logger:             log,
+	}).Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -50,9 +50,9 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 	})
 }
 
-// newBackends builds the backends of cfg in its source order.
-func newBackends(cfg config.Config, m *metrics.Metrics, log *slog.Logger) ([]registry.Backend, error) {
-	shared := newTransport()
+// newBackends builds the backends of cfg in its source order, all on the
+// shared transport.
+func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics, log *slog.Logger) ([]registry.Backend, error) {
 	var out []registry.Backend
 	for _, s := range cfg.Sources {
 		switch registry.Source(s) {
