@@ -54,10 +54,8 @@ func (rt *Router) instrument(route string, h http.HandlerFunc) http.Handler {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
+			p := recover()
+			if p != nil && p != http.ErrAbortHandler {
 				rt.logger().Error("handler panic", "route", route, "panic", p)
 				if !rec.wrote {
 					rt.Fail(rec, r, http.StatusInternalServerError, "Internal server error")
@@ -69,6 +67,11 @@ func (rt *Router) instrument(route string, h http.HandlerFunc) http.Handler {
 				rt.Metrics.Duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			}
 			rt.logger().Debug("request", "method", r.Method, "route", route, "status", rec.status, "duration", elapsed)
+			if p == http.ErrAbortHandler {
+				// An aborted response (a download whose upstream broke) is
+				// counted above, then cut as net/http intends.
+				panic(p)
+			}
 		}()
 		h(rec, r)
 	})
