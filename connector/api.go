@@ -108,17 +108,18 @@ func New(opts Options) *API {
 type resource struct {
 	path    string
 	handler func(a *API) callHandler
+	probe   bool // a probe: needs no organization or namespace
 }
 
 // resources are the routes every base path serves. deploy/'s OpenAPI
 // descriptions list exactly these paths; a test holds them together.
 var resources = []resource{
-	{"/", func(a *API) callHandler { return a.liveness }},
-	{"/authcheck", func(a *API) callHandler { return a.authcheck }},
-	{"/extensions", func(a *API) callHandler { return a.listExtensions }},
-	{"/extensions/{type}/{name}", func(a *API) callHandler { return a.getExtension }},
-	{"/extensions/{type}/{name}/versions", func(a *API) callHandler { return a.listVersions }},
-	{"/extensions/{type}/{name}/{version}", func(a *API) callHandler { return a.download }},
+	{"/", func(a *API) callHandler { return a.liveness }, true},
+	{"/authcheck", func(a *API) callHandler { return a.authcheck }, true},
+	{"/extensions", func(a *API) callHandler { return a.listExtensions }, false},
+	{"/extensions/{type}/{name}", func(a *API) callHandler { return a.getExtension }, false},
+	{"/extensions/{type}/{name}/versions", func(a *API) callHandler { return a.listVersions }, false},
+	{"/extensions/{type}/{name}/{version}", func(a *API) callHandler { return a.download }, false},
 }
 
 // Register adds the routes of both base paths to mux: GET and HEAD on each
@@ -128,7 +129,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: fail}
 	for _, t := range []*tool{a.gitea, a.oci} {
 		for _, res := range resources {
-			h := a.handle(t, res.handler(a))
+			h := a.handle(t, res.handler(a), res.probe)
 			if res.path == "/" {
 				rt.Get(t.base, h)
 				rt.Get(t.base+"/{$}", h)

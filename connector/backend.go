@@ -17,7 +17,9 @@ type tool struct {
 	label string // how messages name the tool, e.g. "Gitea server"
 	// build returns the backend of one request, built from its own target
 	// and query parameters, and the parameters that scope its cache entries.
-	build func(r *http.Request, t Target) (registry.Backend, []string, error)
+	// probe is true for the liveness and auth probes, which need no
+	// organization or namespace.
+	build func(r *http.Request, t Target, probe bool) (registry.Backend, []string, error)
 }
 
 // newGiteaTool serves Gitea servers: X-Plugin-Meta's baseURL is the server
@@ -34,7 +36,7 @@ func newGiteaTool(a *API) *tool {
 		name:  "gitea",
 		base:  GiteaBase,
 		label: "Gitea server",
-		build: func(r *http.Request, t Target) (registry.Backend, []string, error) {
+		build: func(r *http.Request, t Target, probe bool) (registry.Backend, []string, error) {
 			creds, err := giteaCredentials(t)
 			if err != nil {
 				return nil, nil, err
@@ -42,6 +44,9 @@ func newGiteaTool(a *API) *tool {
 			orgs, err := organizations(r, a.opts.GiteaOrganizations)
 			if err != nil {
 				return nil, nil, err
+			}
+			if len(orgs) == 0 && !probe {
+				return nil, nil, badParam("query parameter organization is required: the registry has no gitea.organizations to read by default")
 			}
 			b, err := gitea.New(gitea.Options{
 				URL:           t.BaseURL.String(),
@@ -73,7 +78,7 @@ func newOCITool(a *API) *tool {
 		name:  "oci",
 		base:  OCIBase,
 		label: "OCI registry",
-		build: func(r *http.Request, t Target) (registry.Backend, []string, error) {
+		build: func(r *http.Request, t Target, _ bool) (registry.Backend, []string, error) {
 			if t.BaseURL.Path != "" {
 				return nil, nil, badHeader(HeaderMeta, "baseURL of an OCI registry must be https://host[:port] (or http:// for a plain-HTTP registry), without a path")
 			}

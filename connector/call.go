@@ -35,9 +35,9 @@ type callHandler func(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // allow-list, builds the request's backend and catalog, and runs h with a
 // context bounded by the backend budget. Any failure before h is answered
 // with its Status.
-func (a *API) handle(t *tool, h callHandler) http.HandlerFunc {
+func (a *API) handle(t *tool, h callHandler, probe bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := a.newCall(r, t)
+		c, err := a.newCall(r, t, probe)
 		if err != nil {
 			a.writeError(w, r, t.label, err)
 			return
@@ -48,8 +48,9 @@ func (a *API) handle(t *tool, h callHandler) http.HandlerFunc {
 	}
 }
 
-// newCall builds the call of r for tool t.
-func (a *API) newCall(r *http.Request, t *tool) (*call, error) {
+// newCall builds the call of r for tool t; probe is true for the liveness
+// and auth probes.
+func (a *API) newCall(r *http.Request, t *tool, probe bool) (*call, error) {
 	target, err := ParseTarget(r.Header)
 	if err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func (a *API) newCall(r *http.Request, t *tool) (*call, error) {
 	if !a.hosts.allows(target.BaseURL) {
 		return nil, &hostRefusedError{host: target.BaseURL.Host}
 	}
-	b, scopeParts, err := t.build(r, target)
+	b, scopeParts, err := t.build(r, target, probe)
 	if err != nil {
 		return nil, err
 	}
