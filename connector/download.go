@@ -2,14 +2,11 @@ package connector
 
 import (
 	"context"
-	"io"
-	"mime"
 	"net/http"
-	"path"
-	"strconv"
 	"time"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/route"
 )
 
 // errBudget is the cause of a download cancelled because the tool did not
@@ -45,25 +42,5 @@ func (a *API) download(_ context.Context, w http.ResponseWriter, r *http.Request
 	}
 	defer arc.Body.Close()
 
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	if arc.Size >= 0 {
-		h.Set("Content-Length", strconv.FormatInt(arc.Size, 10))
-	}
-	if name := path.Base(arc.FileName); name != "." && name != "/" && name != "" {
-		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	}
-	if arc.Checksum != "" {
-		h.Set("X-Checksum", arc.Checksum)
-	}
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
-	if _, err := io.Copy(w, arc.Body); err != nil {
-		// The status is sent: cut the connection so the client sees an
-		// incomplete body, and say why in the log.
-		a.log.Warn("connector download interrupted", "path", r.URL.Path, "tool", c.desc, "error", err)
-		panic(http.ErrAbortHandler)
-	}
+	route.ServeArchive(w, r, arc, a.log, "tool", c.desc)
 }
