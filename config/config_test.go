@@ -130,6 +130,7 @@ func TestMistakesNameTheKey(t *testing.T) {
 		{name: "bad insecure", env: []string{"EXTENSION_REGISTRY_OCI_INSECURE=maybe"}, wantKey: "oci.insecure"},
 		{name: "username without password", env: []string{"EXTENSION_REGISTRY_OCI_REGISTRY=h:5000", "EXTENSION_REGISTRY_OCI_USERNAME=u"}, wantKey: "oci.username"},
 		{name: "unknown source", env: []string{"EXTENSION_REGISTRY_SOURCES=gitea,s3"}, wantKey: "sources"},
+		{name: "only gitea, not configured", env: []string{"EXTENSION_REGISTRY_SOURCES=gitea"}, wantKey: "sources"},
 		{name: "bad namespace", env: []string{"EXTENSION_REGISTRY_OCI_NAMESPACE=Bad Namespace"}, wantKey: "oci.namespace"},
 		{name: "bad listen", env: []string{"EXTENSION_REGISTRY_LISTEN=8082"}, wantKey: "listen"},
 		{name: "list where a value belongs", file: "listen: [a, b]\n", wantKey: "listen"},
@@ -171,9 +172,11 @@ func TestSecretsStayOutOfErrors(t *testing.T) {
 	if strings.Contains(err.Error(), "sup3rs3cret") {
 		t.Errorf("error shows a secret: %v", err)
 	}
-	_, err = Load("", []string{"EXTENSION_REGISTRY_PUBLIC_URL=https://user:pa55word@registry.example.com"})
-	if err == nil || strings.Contains(err.Error(), "pa55word") {
-		t.Errorf("URL credentials: %v", err)
+	for _, u := range []string{"https://user:pa55word@registry.example.com", "ftp://user:pa55word@registry.example.com"} {
+		_, err = Load("", []string{"EXTENSION_REGISTRY_PUBLIC_URL=" + u})
+		if err == nil || strings.Contains(err.Error(), "pa55word") {
+			t.Errorf("URL credentials in %s: %v", u, err)
+		}
 	}
 }
 

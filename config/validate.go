@@ -58,6 +58,9 @@ func (c *Config) Validate() error {
 	if len(c.Sources) == 0 {
 		return bad("sources", "must name at least one source")
 	}
+	if len(c.Sources) == 1 && c.Sources[0] == "gitea" && !c.Gitea.Enabled() {
+		return bad("sources", "names only gitea, but gitea.url is not set: the registry would serve nothing")
+	}
 	for _, h := range c.Connectors.AllowedHosts {
 		if strings.Contains(h, "/") || strings.Contains(h, "://") {
 			return bad("connectors.allowed_hosts", "entries are host names or host:port, got %q", h)
@@ -120,14 +123,15 @@ func checkURL(s string) error {
 	if err != nil {
 		return fmt.Errorf("not a valid URL")
 	}
+	// Credentials first, so that no message below repeats them.
+	if u.User != nil {
+		return fmt.Errorf("must not carry credentials; use the username/password keys")
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("must start with http:// or https://, got %q", s)
 	}
 	if u.Host == "" {
 		return fmt.Errorf("has no host: %q", s)
-	}
-	if u.User != nil {
-		return fmt.Errorf("must not carry credentials; use the username/password keys")
 	}
 	return nil
 }
