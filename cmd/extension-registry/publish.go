@@ -40,6 +40,9 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 			a.Path, a.Type = args[0], t
 			where := "the embedded store in " + app.LayoutRoot(cfg.DataDir)
 			if to != "" {
+				if strings.Contains(to, "://") {
+					return fmt.Errorf("--to: want HOST/NAMESPACE without a scheme (--insecure for plain HTTP), got %q", to)
+				}
 				host, ns, ok := strings.Cut(to, "/")
 				if !ok || host == "" || ns == "" {
 					return fmt.Errorf("--to: want HOST/NAMESPACE, got %q", to)
