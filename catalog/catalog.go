@@ -143,6 +143,21 @@ func (c *Catalog) Versions(ctx context.Context, typ registry.Type, name string) 
 	})
 }
 
+// higherFailure returns the failure of the first source ahead of src that
+// cannot say whether it holds typ/name, or nil. It asks the backends
+// directly, uncached: it only runs when a version was not found.
+func (c *Catalog) higherFailure(ctx context.Context, typ registry.Type, name string, src registry.Source) error {
+	for _, b := range c.backends {
+		if b.Source() == src {
+			return nil
+		}
+		if _, err := b.Get(ctx, typ, name); err != nil && !errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("%s: %w", b.Source(), err)
+		}
+	}
+	return nil
+}
+
 // Open resolves version (with or without a leading "v") of typ/name and
 // opens its archive for streaming. An unknown extension or version is an
 // ErrNotFound whose message names both; a malformed version is
@@ -164,13 +179,18 @@ func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version str
 	if err != nil {
 		return nil, err
 	}
-	v, ok := registry.FindVersion(vs, want)
-	if !ok {
-		return nil, notFound
-	}
 	ext, err := c.Get(ctx, typ, name)
 	if err != nil {
 		return nil, err
+	}
+	v, ok := registry.FindVersion(vs, want)
+	if !ok {
+		// The version may be that of a copy in a higher-precedence source
+		// that fails right now: say so rather than "not found".
+		if err := c.higherFailure(ctx, typ, name, ext.Source); err != nil {
+			return nil, err
+		}
+		return nil, notFound
 	}
 	a, err := c.backend(ext.Source).Open(ctx, typ, name, v)
 	if errors.Is(err, registry.ErrNotFound) {

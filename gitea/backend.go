@@ -4,11 +4,22 @@
 //
 // A repository whose name ends in "_prov" or "_provider" is a provider,
 // "_taskserv" a taskserv, "_cluster" a cluster; the extension name is the
-// part before the suffix. Its versions are the releases that are not drafts
-// and whose tag is a semantic version ("v1.2.0" or "1.2.0"). The download of
-// a version is the release asset named {repo}.tar.gz, else the first
-// .tar.gz, .tgz or .zip asset; its checksum comes from an {asset}.sha256,
-// SHA256SUMS or checksums.txt asset of the same release.
+// part before the suffix (when one organization holds both "aws_prov" and
+// "aws_provider", "_prov" wins). Its versions are the releases that are not
+// drafts and whose tag is a semantic version ("v1.2.0" or "1.2.0"); a
+// repository whose releases are turned off has none. A release is a
+// pre-release when its tag is a semver pre-release or Gitea marks it so:
+// the current version is the highest other one, else the highest
+// pre-release.
+//
+// The download of a version is the release asset named {repo}.tar.gz, else
+// the first .tar.gz, .tgz or .zip asset in upload order; its checksum comes
+// from an {asset}.sha256, SHA256SUMS or checksums.txt asset of the same
+// release. A release without any archive asset is still a version: its
+// download is the tag's source archive as Gitea generates it
+// ({repo}/archive/{tag}.tar.gz, the repository's files under a "{repo}/"
+// folder), with no size and no checksum, so that every release a publisher
+// makes can be installed.
 //
 // Every call talks to Gitea through code.gitea.io/sdk/gitea with the
 // caller's context, and follows every page of repositories and releases
@@ -21,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -87,6 +99,11 @@ func New(opts Options) (*Backend, error) {
 		if !validName(o) {
 			return nil, fmt.Errorf("gitea organization %q is not a valid organization name", o)
 		}
+		// Gitea names are case-insensitive: an organization named twice
+		// is read once, at its first place.
+		if slices.ContainsFunc(orgs, func(p string) bool { return strings.EqualFold(p, o) }) {
+			continue
+		}
 		orgs = append(orgs, o)
 	}
 	hc := opts.HTTPClient
@@ -151,7 +168,10 @@ func (b *Backend) authorize(req *http.Request) {
 // Probe checks that Gitea answers, that it accepts the credentials, and
 // that every organization is visible with them: refused credentials are
 // ErrUnauthorized or ErrForbidden, a missing organization ErrNotFound, a
-// server that does not answer ErrUnavailable or ErrTimeout.
+// server that does not answer ErrUnavailable or ErrTimeout. With a token,
+// it also reads one release list of the first organization, so that a token
+// without the read:repository scope (which sees organizations but not
+// releases) is ErrForbidden here rather than only when listing.
 func (b *Backend) Probe(ctx context.Context) error {
 	c, err := b.client(ctx)
 	if err != nil {
@@ -172,6 +192,26 @@ func (b *Backend) Probe(ctx context.Context) error {
 		if err != nil {
 			return b.apiError(resp, err, "Gitea organization %q", org)
 		}
+	}
+	if b.token != "" && len(b.orgs) > 0 {
+		return b.probeReleases(c, b.orgs[0])
+	}
+	return nil
+}
+
+// probeReleases reads the first page (one item) of the releases of the
+// first repository of org that has releases turned on, if any.
+func (b *Backend) probeReleases(c *sdk.Client, org string) error {
+	repos, resp, err := c.ListOrgRepos(org, sdk.ListOrgReposOptions{ListOptions: sdk.ListOptions{Page: 1, PageSize: 1}})
+	if err != nil {
+		return b.apiError(resp, err, "the repositories of Gitea organization %q", org)
+	}
+	if len(repos) == 0 || !repos[0].HasReleases {
+		return nil
+	}
+	r := repos[0]
+	if _, resp, err := c.ListReleases(org, r.Name, sdk.ListReleasesOptions{ListOptions: sdk.ListOptions{Page: 1, PageSize: 1}}); err != nil {
+		return b.apiError(resp, err, "the releases of Gitea repository %s/%s", org, r.Name)
 	}
 	return nil
 }

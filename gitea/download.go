@@ -79,7 +79,7 @@ func (b *Backend) checksum(ctx context.Context, r repository, rel release) strin
 			}
 			continue
 		}
-		sum := parseChecksum(io.LimitReader(resp.Body, maxChecksumFile), rel.archive.Name, strings.HasSuffix(a.Name, ".sha256"))
+		sum := parseChecksum(io.LimitReader(resp.Body, maxChecksumFile), rel.archive.Name, strings.EqualFold(a.Name, rel.archive.Name+".sha256"))
 		resp.Body.Close()
 		if sum != "" {
 			return "sha256:" + sum
@@ -124,8 +124,11 @@ func isSHA256(s string) bool {
 }
 
 // Open streams the archive of version v of the extension (typ, name) from
-// Gitea with the backend's credentials. When the release's checksum is
-// known, the body fails at its end if the bytes do not match it.
+// Gitea with the backend's credentials, always from the configured server
+// (never from a host named in Gitea's answers). When the release's checksum
+// is known, the body fails at its end if the bytes do not match it. A
+// release without an archive asset streams the tag's source archive, named
+// {repo}-{tag}.tar.gz, with the size Gitea announces (-1 when it does not).
 func (b *Backend) Open(ctx context.Context, typ registry.Type, name string, v registry.Version) (*registry.Archive, error) {
 	want, err := registry.ParseVersion(v.Version)
 	if err != nil {

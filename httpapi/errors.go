@@ -61,7 +61,9 @@ func classify(err error) (int, errorBody) {
 	case errors.Is(err, registry.ErrTimeout):
 		return http.StatusServiceUnavailable, errorBody{Error: "service_unavailable", Message: "Service temporarily unavailable", Details: "a backend did not answer in time"}
 	case errors.Is(err, registry.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, errorBody{Error: "service_unavailable", Message: "Service temporarily unavailable", Details: "a backend could not be reached"}
+		st, b := pick(http.StatusServiceUnavailable, "service_unavailable", "Service temporarily unavailable")
+		b.Details = "a backend could not be reached"
+		return st, b
 	default:
 		return http.StatusInternalServerError, errorBody{Error: "internal_error", Message: "Internal server error"}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -33,7 +34,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	}
 	exts, err := a.opts.Catalog.List(r.Context(), f)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, listFailure(err))
 		return
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
@@ -59,7 +60,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	}
 	exts, err := a.opts.Catalog.Search(r.Context(), q, typ)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, listFailure(err))
 		return
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
@@ -115,4 +116,19 @@ func (a *API) withDownloadURLs(r *http.Request, exts []registry.Extension) []reg
 		out[i] = e
 	}
 	return out
+}
+
+// listFailure translates a failure to list: a list always exists, so a
+// backend's "not found" there (a configured organization or namespace that
+// is missing) means the source is unusable, a 503, not a 404.
+func listFailure(err error) error {
+	if !errors.Is(err, registry.ErrNotFound) {
+		return err
+	}
+	msg := registry.PublicMessage(err)
+	if msg == "" {
+		msg = "A configured source was not found"
+	}
+	// The cause is kept as text only: its chain says "not found".
+	return &registry.Error{Kind: registry.ErrUnavailable, Message: msg, Err: errors.New(err.Error())}
 }

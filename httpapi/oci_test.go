@@ -237,7 +237,7 @@ func TestExplicitRepositories(t *testing.T) {
 
 	t.Run("without the list", func(t *testing.T) {
 		s := startServer(t, cfg)
-		checkError(t, "list", s.get(t, "/api/v1/extensions"), http.StatusServiceUnavailable, "service_unavailable", "unavailable", false)
+		checkError(t, "list", s.get(t, "/api/v1/extensions"), http.StatusServiceUnavailable, "service_unavailable", "explicit repository list", false)
 		if px.catalog.Load() == 0 {
 			t.Error("the catalog was not asked")
 		}

@@ -118,7 +118,9 @@ func (g *Gitea) Close() {
 
 // Pause stops the server process (SIGSTOP) without closing its socket:
 // connections are accepted by the kernel and never answered, as with a
-// server that hangs. Resume undoes it.
+// server that hangs. Resume undoes it; Close also resumes before it kills.
+// Pause only a server of the test's own (StartGitea): a paused SharedGitea
+// hangs every test that uses it.
 func (g *Gitea) Pause(tb testing.TB) {
 	tb.Helper()
 	if err := g.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
