@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // TestConnectorsMounted checks that the server mounts the ConnectorClass
@@ -38,12 +38,7 @@ func TestConnectorsMounted(t *testing.T) {
 	})
 
 	// A loopback port nothing listens on.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + l.Addr().String()
-	l.Close()
+	closed := "http://" + testserver.ClosedAddr(t)
 
 	get := func(path, baseURL string) (int, map[string]any) {
 		t.Helper()

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	sdk "code.gitea.io/sdk/gitea"
@@ -29,37 +28,7 @@ import (
 )
 
 // srcLogs collects what a registry logs, safe for concurrent writers.
-type srcLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *srcLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *srcLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// srcCount returns how many log lines contain every one of parts.
-func (l *srcLogs) srcCount(parts ...string) int {
-	n := 0
-	for _, line := range strings.Split(l.String(), "\n") {
-		ok := line != ""
-		for _, p := range parts {
-			ok = ok && strings.Contains(line, p)
-		}
-		if ok {
-			n++
-		}
-	}
-	return n
-}
+type srcLogs = testserver.LogBuffer
 
 // srcFixture is the same extension, provider/aws, published in a real
 // Gitea (a private organization, version 1.2.0) and in the embedded OCI
@@ -328,10 +297,10 @@ func TestSourcesPrecedence(t *testing.T) {
 
 			// Shadowing was logged once, however many requests listed.
 			loser := order[1]
-			if n := logs.srcCount("shadowed", "provider/aws", "shadowed="+loser); n != 1 {
+			if n := logs.Lines("shadowed", "provider/aws", "shadowed="+loser); n != 1 {
 				t.Errorf("the shadowed provider/aws of %s logged %d times, want once:\n%s", loser, n, logs)
 			}
-			if n := logs.srcCount("shadowed", "extension="); n != 1 {
+			if n := logs.Lines("shadowed", "extension="); n != 1 {
 				t.Errorf("%d shadowing lines, want 1 (only provider/aws is in both):\n%s", n, logs)
 			}
 		})

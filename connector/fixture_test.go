@@ -7,16 +7,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // sharedCache is the one cache every API of the tests uses, as the app
@@ -150,45 +149,8 @@ func makeArchive(tb testing.TB, name, content string) (path string, data []byte,
 }
 
 // closedPortURL returns an http URL on loopback where nothing listens.
-func closedPortURL(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
+func closedPortURL(tb testing.TB) string { return "http://" + testserver.ClosedAddr(tb) }
 
 // silentURL returns an http URL on loopback whose server accepts
 // connections and never answers, until the test ends.
-func silentURL(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	tb.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + l.Addr().String()
-}
+func silentURL(tb testing.TB) string { return "http://" + testserver.SilentAddr(tb) }

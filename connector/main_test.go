@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -94,23 +93,8 @@ func findLeaks() []string {
 	return leaks
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a buffer safe for concurrent writers.
+type syncBuffer = testserver.LogBuffer
 
 // gatewayHeaders encodes a Connector's address and Secret exactly as the
 // Connectors gateway forwards them: X-Plugin-Meta is Base64 JSON,

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -132,16 +131,7 @@ func wantKind(t *testing.T, what string, err, kind error) {
 }
 
 // closedURL returns the URL of a loopback port nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := "http://" + l.Addr().String()
-	l.Close()
-	return u
-}
+func closedURL(t *testing.T) string { return "http://" + testserver.ClosedAddr(t) }
 
 // archive returns distinct bytes standing for an extension archive.
 func archive(name string) []byte {

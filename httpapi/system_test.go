@@ -2,12 +2,10 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,33 +97,8 @@ func TestHealth(t *testing.T) {
 	})
 
 	t.Run("registry that never answers: the probe is bounded", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mu sync.Mutex
-		var conns []net.Conn
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c) // held open, never answered
-				mu.Unlock()
-			}
-		}()
-		t.Cleanup(func() {
-			l.Close()
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range conns {
-				c.Close()
-			}
-		})
 		cfg := baseConfig(t)
-		cfg.OCI.Registry = l.Addr().String()
+		cfg.OCI.Registry = testserver.SilentAddr(t)
 		cfg.OCI.Insecure = true
 		s := startServer(t, cfg)
 		// The client gives up after 20 s: far above the probe's timeout

@@ -3,57 +3,19 @@ package oci
 import (
 	"context"
 	"errors"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // TestUnreachableRegistry checks the kinds of a registry that cannot be
 // reached (ErrUnavailable) and of one that never answers (ErrTimeout, within
 // the context's deadline).
 func TestUnreachableRegistry(t *testing.T) {
-	closed := func(t *testing.T) string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		host := l.Addr().String()
-		l.Close()
-		return host
-	}
-	silent := func(t *testing.T) string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var (
-			mu    sync.Mutex
-			conns []net.Conn
-		)
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c) // held open, never answered
-				mu.Unlock()
-			}
-		}()
-		t.Cleanup(func() {
-			l.Close()
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range conns {
-				c.Close()
-			}
-		})
-		return l.Addr().String()
-	}
+	closed := func(t *testing.T) string { return testserver.ClosedAddr(t) }
+	silent := func(t *testing.T) string { return testserver.SilentAddr(t) }
 
 	for _, c := range []struct {
 		name string

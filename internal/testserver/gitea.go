@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,23 +47,10 @@ type GiteaOptions struct {
 func StartGitea(tb testing.TB, opts GiteaOptions) *Gitea {
 	tb.Helper()
 	bin := Tool(tb, "EXTREG_TEST_GITEA")
-	g, err := startGitea(bin, tb.TempDir(), opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		g.Close()
-		if tb.Failed() {
-			tb.Logf("gitea log (end):\n%s", tail(g.LogFile, 60))
-		}
-	})
-	return g
+	return startForTest(tb, "gitea", func(dir string) (*Gitea, error) { return startGitea(bin, dir, opts) })
 }
 
-var (
-	sharedGiteaMu sync.Mutex
-	sharedGitea   = map[GiteaOptions]*Gitea{}
-)
+var giteas pool[GiteaOptions, *Gitea]
 
 // SharedGitea returns a Gitea shared by every test of the binary that asks
 // for the same options, started on first use. Tests sharing it keep apart
@@ -73,39 +59,12 @@ var (
 func SharedGitea(tb testing.TB, opts GiteaOptions) *Gitea {
 	tb.Helper()
 	bin := Tool(tb, "EXTREG_TEST_GITEA")
-	sharedGiteaMu.Lock()
-	defer sharedGiteaMu.Unlock()
-	g := sharedGitea[opts]
-	if g == nil {
-		dir, err := os.MkdirTemp("", "extreg-gitea-")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if g, err = startGitea(bin, dir, opts); err != nil {
-			os.RemoveAll(dir)
-			tb.Fatal(err)
-		}
-		sharedGitea[opts] = g
-	}
-	tb.Cleanup(func() {
-		if tb.Failed() {
-			tb.Logf("shared gitea log (end):\n%s", tail(g.LogFile, 60))
-		}
-	})
-	return g
+	return giteas.get(tb, opts, "gitea", func(dir string) (*Gitea, error) { return startGitea(bin, dir, opts) })
 }
 
 // StopSharedGiteas stops the servers SharedGitea started and removes their
 // data.
-func StopSharedGiteas() {
-	sharedGiteaMu.Lock()
-	defer sharedGiteaMu.Unlock()
-	for opts, g := range sharedGitea {
-		g.Close()
-		os.RemoveAll(g.Dir)
-		delete(sharedGitea, opts)
-	}
-}
+func StopSharedGiteas() { giteas.stopAll() }
 
 // Close stops the server and waits for it to exit.
 func (g *Gitea) Close() {

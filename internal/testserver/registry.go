@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,23 +49,10 @@ type RegistryOptions struct {
 func StartRegistry(tb testing.TB, opts RegistryOptions) *Registry {
 	tb.Helper()
 	bin := Tool(tb, "EXTREG_TEST_REGISTRY")
-	r, err := startRegistry(bin, tb.TempDir(), opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		r.Close()
-		if tb.Failed() {
-			tb.Logf("registry log:\n%s", r.logTail(100))
-		}
-	})
-	return r
+	return startForTest(tb, "registry", func(dir string) (*Registry, error) { return startRegistry(bin, dir, opts) })
 }
 
-var (
-	sharedMu  sync.Mutex
-	sharedReg = map[RegistryOptions]*Registry{}
-)
+var registries pool[RegistryOptions, *Registry]
 
 // SharedRegistry returns a registry shared by every test of the binary that
 // asks for the same options, started on first use. Tests sharing it keep
@@ -76,39 +62,12 @@ var (
 func SharedRegistry(tb testing.TB, opts RegistryOptions) *Registry {
 	tb.Helper()
 	bin := Tool(tb, "EXTREG_TEST_REGISTRY")
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	r := sharedReg[opts]
-	if r == nil {
-		dir, err := os.MkdirTemp("", "extreg-registry-")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if r, err = startRegistry(bin, dir, opts); err != nil {
-			os.RemoveAll(dir)
-			tb.Fatal(err)
-		}
-		sharedReg[opts] = r
-	}
-	tb.Cleanup(func() {
-		if tb.Failed() {
-			tb.Logf("shared registry log (end):\n%s", r.logTail(60))
-		}
-	})
-	return r
+	return registries.get(tb, opts, "registry", func(dir string) (*Registry, error) { return startRegistry(bin, dir, opts) })
 }
 
 // StopSharedRegistries stops the registries SharedRegistry started and
 // removes their data.
-func StopSharedRegistries() {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	for opts, r := range sharedReg {
-		r.Close()
-		os.RemoveAll(r.Dir)
-		delete(sharedReg, opts)
-	}
-}
+func StopSharedRegistries() { registries.stopAll() }
 
 // Close stops the registry and waits for it to exit.
 func (r *Registry) Close() {
