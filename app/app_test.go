@@ -3,7 +3,6 @@ package app
 import (
 	"archive/tar"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -47,20 +46,7 @@ func e2eStartDemo(t *testing.T) *e2eDemo {
 	if n != 8 {
 		t.Errorf("published %d example versions, want 8", n)
 	}
-	a, err := New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return &e2eDemo{url: "http://" + a.Addr(), cfg: cfg}
+	return &e2eDemo{url: runForTest(t, cfg, log), cfg: cfg}
 }
 
 // e2eGet sends GET url and decodes its 200 JSON answer into v.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -23,26 +22,14 @@ func TestConnectorsMounted(t *testing.T) {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Connectors.AllowedHosts = []string{"127.0.0.1"}
-	a, err := New(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
 
 	// A loopback port nothing listens on.
 	closed := "http://" + testserver.ClosedAddr(t)
 
 	get := func(path, baseURL string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, "http://"+a.Addr()+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 		meta, _ := json.Marshal(map[string]string{"baseURL": baseURL})
 		req.Header.Set("X-Plugin-Meta", base64.StdEncoding.EncodeToString(meta))
 		resp, err := http.DefaultClient.Do(req)

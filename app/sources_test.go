@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -115,23 +114,14 @@ func srcStartWith(t *testing.T, f *srcFixture, change func(*config.Config)) (str
 	cfg.Gitea = config.Gitea{URL: f.gitea.URL, Organizations: []string{f.org}, Token: f.token}
 	change(&cfg)
 	logs := &srcLogs{}
-	a, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	// Cleanups run last first: the token check sees every log line.
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
 		if strings.Contains(logs.String(), f.token) {
 			t.Error("the Gitea token shows in the registry's logs")
 		}
 	})
-	return "http://" + a.Addr(), logs
+	base := runForTest(t, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	return base, logs
 }
 
 // srcGet sends GET url and returns the status, headers and body.
