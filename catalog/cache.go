@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -20,8 +21,8 @@ const (
 )
 
 // loadTimeout bounds a backend call made on behalf of a cache miss. The call
-// is shared by every request waiting for the key, so it does not stop when
-// the first of them goes away, only when this time runs out.
+// is shared by every request waiting for the key: it stops when the last of
+// them goes away, or when this time runs out.
 const loadTimeout = 60 * time.Second
 
 // Cache is an LRU cache with a time to live in front of the backends.
@@ -32,6 +33,17 @@ type Cache struct {
 	lru     *expirable.LRU[string, any]
 	flight  singleflight.Group
 	metrics *metrics.Metrics
+
+	mu      sync.Mutex
+	waiters map[string]*waiters // per key with a call in flight
+}
+
+// waiters counts the callers waiting for one shared call, and cancels the
+// call's context when the last of them leaves.
+type waiters struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	n      int
 }
 
 // NewCache returns a cache of at most capacity entries, each kept for ttl.
@@ -41,7 +53,7 @@ func NewCache(capacity int, ttl time.Duration, m *metrics.Metrics) *Cache {
 	if m == nil {
 		m = metrics.New(nil)
 	}
-	return &Cache{lru: expirable.NewLRU[string, any](capacity, nil, ttl), metrics: m}
+	return &Cache{lru: expirable.NewLRU[string, any](capacity, nil, ttl), metrics: m, waiters: map[string]*waiters{}}
 }
 
 // kindOf returns the kind of a cache key of the API's key scheme. A key may
@@ -62,7 +74,9 @@ func kindOf(key string) string {
 
 // load returns the cached value of key, or calls fn once for all concurrent
 // callers and stores its answer when store says so. A caller whose ctx ends
-// stops waiting without cancelling the shared call.
+// stops waiting; the shared call goes on while another caller waits for it,
+// and is cancelled when the last one leaves, so that no backend call
+// outlives every request that asked for it.
 func load[T any](ctx context.Context, c *Cache, key string, fn func(context.Context) (T, bool, error)) (T, error) {
 	kind := kindOf(key)
 	if c.lru == nil {
@@ -74,10 +88,12 @@ func load[T any](ctx context.Context, c *Cache, key string, fn func(context.Cont
 		return v.(T), nil
 	}
 	c.metrics.CacheMisses.WithLabelValues(kind).Inc()
+	w := c.join(ctx, key)
+	defer c.leave(key, w)
 	ch := c.flight.DoChan(key, func() (any, error) {
-		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-		defer cancel()
-		v, store, err := fn(callCtx)
+		// The call runs with the context of the callers waiting for it
+		// when it starts (a fresh one when they have all left already).
+		v, store, err := fn(c.callContext(key))
 		if err == nil && store {
 			c.lru.Add(key, v)
 		}
@@ -94,6 +110,46 @@ func load[T any](ctx context.Context, c *Cache, key string, fn func(context.Cont
 		var zero T
 		return zero, ctx.Err()
 	}
+}
+
+// join counts a caller waiting for key, creating the shared call's context
+// (detached from any one caller, bounded by loadTimeout) for the first.
+func (c *Cache) join(ctx context.Context, key string) *waiters {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.waiters[key]
+	if w == nil {
+		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		w = &waiters{ctx: callCtx, cancel: cancel}
+		c.waiters[key] = w
+	}
+	w.n++
+	return w
+}
+
+// leave uncounts a caller; the last one cancels the shared call's context.
+func (c *Cache) leave(key string, w *waiters) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w.n--
+	if w.n == 0 {
+		w.cancel()
+		if c.waiters[key] == w {
+			delete(c.waiters, key)
+		}
+	}
+}
+
+// callContext returns the context of the callers now waiting for key.
+func (c *Cache) callContext(key string) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w := c.waiters[key]; w != nil {
+		return w.ctx
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 // Stats counts the live entries of a cache per kind.

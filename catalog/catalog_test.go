@@ -23,6 +23,7 @@ type fakeBackend struct {
 	err      error // returned by every call when set
 	calls    atomic.Int32
 	block    chan struct{} // when set, List waits on it
+	onReturn func(error)   // when set, told how a blocked List ended
 }
 
 func (f *fakeBackend) Source() registry.Source { return f.src }
@@ -33,6 +34,9 @@ func (f *fakeBackend) List(ctx context.Context) ([]registry.Extension, error) {
 		select {
 		case <-f.block:
 		case <-ctx.Done():
+			if f.onReturn != nil {
+				f.onReturn(ctx.Err())
+			}
 			return nil, ctx.Err()
 		}
 	}
@@ -175,24 +179,74 @@ func TestConcurrentMissesMakeOneBackendCall(t *testing.T) {
 	}
 }
 
-func TestWaiterLeavingDoesNotCancelSharedCall(t *testing.T) {
+// TestWaiterLeaving checks that a caller leaving a shared call does not
+// cancel it while another caller still waits for it, and that the last
+// caller leaving cancels it: no backend call outlives every request that
+// asked for it.
+func TestWaiterLeaving(t *testing.T) {
 	b := &fakeBackend{src: registry.SourceOCI, block: make(chan struct{}),
 		exts: []registry.Extension{ext(registry.SourceOCI, registry.Cluster, "buildkit", "")}}
 	c := newTestCatalog(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { _, err := c.List(ctx, Filter{}); done <- err }()
+	list := func(ctx context.Context) chan error {
+		done := make(chan error, 1)
+		go func() { _, err := c.List(ctx, Filter{}); done <- err }()
+		return done
+	}
+	first, cancelFirst := context.WithCancel(context.Background())
+	second, cancelSecond := context.WithCancel(context.Background())
+	defer cancelSecond()
+	done1 := list(first)
 	for b.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	done2 := list(second)
+	// Wait until the second caller is counted on the call.
+	for {
+		c.cache.mu.Lock()
+		n := 0
+		if w := c.cache.waiters["list::"]; w != nil {
+			n = w.n
+		}
+		c.cache.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancelFirst()
+	if err := <-done1; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled caller got %v", err)
+	}
+	close(b.block)
+	if err := <-done2; err != nil {
+		t.Fatalf("the caller still waiting got %v: the shared call was cancelled", err)
+	}
+	if got, err := c.List(context.Background(), Filter{}); err != nil || len(got) != 1 || b.calls.Load() != 1 {
+		t.Fatalf("after the call: %v, %v, %d backend calls", got, err, b.calls.Load())
+	}
+
+	// The last caller leaving cancels the backend call, and nothing is cached.
+	b2 := &fakeBackend{src: registry.SourceOCI, block: make(chan struct{})}
+	c2 := newTestCatalog(b2)
+	ctx, cancel := context.WithCancel(context.Background())
+	backendDone := make(chan error, 1)
+	b2.onReturn = func(err error) { backendDone <- err }
+	done := make(chan error, 1)
+	go func() { _, err := c2.List(ctx, Filter{}); done <- err }()
+	for b2.calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled caller got %v", err)
 	}
-	close(b.block)
-	got, err := c.List(context.Background(), Filter{})
-	if err != nil || len(got) != 1 {
-		t.Fatalf("after the first caller left: %v, %v", got, err)
+	select {
+	case err := <-backendDone:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("backend call ended with %v, want canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the backend call outlived its only caller")
 	}
 }
 
