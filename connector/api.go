@@ -95,6 +95,9 @@ func New(opts Options) *API {
 		hosts:    newHostPolicy(opts.AllowedHosts),
 		scopeKey: make([]byte, 32),
 	}
+	// Every request made for a Connector, redirects included, goes through
+	// the allow-list.
+	a.opts.Transport = guardedTransport{next: opts.Transport, policy: a.hosts}
 	// The cache scope is an HMAC under a key of this process, so that the
 	// scope of a credential cannot be recomputed outside it.
 	_, _ = rand.Read(a.scopeKey)

@@ -2,7 +2,9 @@ package connector
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -124,5 +126,37 @@ func TestSilentTool(t *testing.T) {
 		t.Run(base+" liveness", func(t *testing.T) {
 			expectStatus(t, s.get(t, base+"/", h), 503, "ServiceUnavailable")
 		})
+	}
+}
+
+// TestAllowedHostsFollowRedirects checks that the allow-list holds for
+// every request made for a Connector: an allowed tool that redirects to a
+// host outside the list gets a 403 naming the key and that host, and the
+// other host is never called.
+func TestAllowedHostsFollowRedirects(t *testing.T) {
+	var elsewhereCalls atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhereCalls.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(elsewhere.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(redirector.Close)
+	allowed := strings.TrimPrefix(redirector.URL, "http://")
+	other := strings.TrimPrefix(elsewhere.URL, "http://")
+
+	s := newServer(t, Options{AllowedHosts: []string{allowed}})
+	for _, base := range []string{GiteaBase, OCIBase} {
+		for _, res := range []string{"/extensions?organization=org", "/authcheck?organization=org"} {
+			st := expectStatus(t, s.get(t, base+res, basic(redirector.URL, "redirect-user", "redirect-pass")), http.StatusForbidden, "Forbidden")
+			if !strings.Contains(st.Message, AllowedHostsKey) || !strings.Contains(st.Message, other) {
+				t.Errorf("%s%s: message %q should name %s and %s", base, res, st.Message, AllowedHostsKey, other)
+			}
+		}
+	}
+	if n := elsewhereCalls.Load(); n != 0 {
+		t.Errorf("the host outside the list was called %d times", n)
 	}
 }

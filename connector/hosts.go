@@ -2,8 +2,11 @@ package connector
 
 import (
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
+
+	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // AllowedHostsKey is the configuration key of the allow-list; refusals
@@ -81,4 +84,26 @@ func (p hostPolicy) allows(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// guardedTransport applies the allow-list to every request the API makes
+// for a Connector, not only to its base URL: a redirect, or an OCI token
+// service named by the registry, to a host outside the list is refused, so
+// that an allowed tool cannot lead the registry elsewhere.
+type guardedTransport struct {
+	next   http.RoundTripper
+	policy hostPolicy
+}
+
+// RoundTrip refuses a request to a host outside the allow-list with an
+// ErrForbidden naming the host and the key, and sends the others on.
+func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !g.policy.allows(req.URL) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		refused := &hostRefusedError{host: req.URL.Host}
+		return nil, &registry.Error{Kind: registry.ErrForbidden, Message: refused.Error(), Err: refused}
+	}
+	return g.next.RoundTrip(req)
 }

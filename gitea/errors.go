@@ -28,6 +28,12 @@ func (b *Backend) statusError(status int, err error, format string, args ...any)
 	if status == 0 && errors.Is(err, context.Canceled) {
 		return err
 	}
+	// A failure that already says what it is (such as a transport refusing
+	// a host) keeps its kind and message.
+	var re *registry.Error
+	if status == 0 && errors.As(err, &re) {
+		return err
+	}
 	what := fmt.Sprintf(format, args...)
 	kind := upstream.KindForStatus(status)
 	if kind == nil {

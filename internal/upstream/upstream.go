@@ -36,7 +36,8 @@ func KindForStatus(code int) error {
 }
 
 // KindForError returns the error kind of a failed call that produced no
-// HTTP status: a deadline is ErrTimeout, anything on the network
+// HTTP status: the kind of a *registry.Error in its chain (a transport that
+// refused the request), a deadline is ErrTimeout, anything on the network
 // (refused connection, DNS, TLS, reset) ErrUnavailable. It returns nil for a
 // canceled context, which is the caller going away, not the upstream failing.
 func KindForError(err error) error {
@@ -45,6 +46,10 @@ func KindForError(err error) error {
 		return nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return registry.ErrTimeout
+	}
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return re.Kind
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
