@@ -39,7 +39,9 @@ type Cache struct {
 
 // Gitea configures the Gitea backend. It is enabled when URL is set.
 type Gitea struct {
-	URL           string
+	URL string
+	// Organizations are read in order. Without URL they are only the
+	// ConnectorClass API's default for requests without ?organization=.
 	Organizations []string
 	Token         string
 	Username      string

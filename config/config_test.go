@@ -124,6 +124,7 @@ func TestMistakesNameTheKey(t *testing.T) {
 		{name: "capacity zero", file: "cache:\n  capacity: 0\n", wantKey: "cache.capacity"},
 		{name: "gitea url without scheme", env: []string{"EXTENSION_REGISTRY_GITEA_URL=gitea.example.com", "EXTENSION_REGISTRY_GITEA_ORGANIZATIONS=o"}, wantKey: "gitea.url"},
 		{name: "gitea without organizations", env: []string{"EXTENSION_REGISTRY_GITEA_URL=https://gitea.example.com"}, wantKey: "gitea.organizations"},
+		{name: "gitea token without url", env: []string{"EXTENSION_REGISTRY_GITEA_TOKEN=t"}, wantKey: "gitea.token"},
 		{name: "public url without scheme", env: []string{"EXTENSION_REGISTRY_PUBLIC_URL=registry.example.com"}, wantKey: "public_url"},
 		{name: "unreadable token file", file: "gitea:\n  url: https://g.example.com\n  organizations: [o]\n  token_file: /nonexistent/token\n", wantKey: "gitea.token_file"},
 		{name: "oci registry with scheme", env: []string{"EXTENSION_REGISTRY_OCI_REGISTRY=https://harbor.example.com"}, wantKey: "oci.registry"},
@@ -187,5 +188,17 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if c.Listen != ":8082" || c.Cache.TTL != 5*time.Minute {
 		t.Errorf("example config: %+v", c)
+	}
+}
+
+// TestOrganizationsWithoutGitea checks that organizations alone are
+// accepted (the ConnectorClass API's default) and enable no Gitea source.
+func TestOrganizationsWithoutGitea(t *testing.T) {
+	c, err := Load("", []string{"EXTENSION_REGISTRY_GITEA_ORGANIZATIONS=infra,community"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Gitea.Enabled() || len(c.Gitea.Organizations) != 2 {
+		t.Errorf("gitea = %+v", c.Gitea)
 	}
 }

@@ -77,9 +77,8 @@ func (c *Config) validateGitea(bad func(string, string, ...any) error) error {
 				return bad(path, "is set but gitea.url is not")
 			}
 		}
-		if len(g.Organizations) > 0 {
-			return bad("gitea.organizations", "is set but gitea.url is not")
-		}
+		// Organizations alone are the ConnectorClass API's default for
+		// requests without ?organization=.
 		return nil
 	}
 	if err := checkURL(g.URL); err != nil {

@@ -106,23 +106,32 @@ func New(opts Options) *API {
 	return a
 }
 
+// probeKind tells the probes of the Connectors system from the resources.
+type probeKind int
+
+const (
+	notProbe      probeKind = iota
+	probeLiveness           // GET {base}/: does the tool answer?
+	probeAuth               // GET {base}/authcheck: does it accept the credentials?
+)
+
 // resource is one route under a tool's base path: its OpenAPI path (the
 // part after the base) and its handler.
 type resource struct {
 	path    string
 	handler func(a *API) callHandler
-	probe   bool // a probe: needs no organization or namespace
+	probe   probeKind // a probe needs no organization or namespace
 }
 
 // resources are the routes every base path serves. deploy/'s OpenAPI
 // descriptions list exactly these paths; a test holds them together.
 var resources = []resource{
-	{"/", func(a *API) callHandler { return a.liveness }, true},
-	{"/authcheck", func(a *API) callHandler { return a.authcheck }, true},
-	{"/extensions", func(a *API) callHandler { return a.listExtensions }, false},
-	{"/extensions/{type}/{name}", func(a *API) callHandler { return a.getExtension }, false},
-	{"/extensions/{type}/{name}/versions", func(a *API) callHandler { return a.listVersions }, false},
-	{"/extensions/{type}/{name}/{version}", func(a *API) callHandler { return a.download }, false},
+	{"/", func(a *API) callHandler { return a.liveness }, probeLiveness},
+	{"/authcheck", func(a *API) callHandler { return a.authcheck }, probeAuth},
+	{"/extensions", func(a *API) callHandler { return a.listExtensions }, notProbe},
+	{"/extensions/{type}/{name}", func(a *API) callHandler { return a.getExtension }, notProbe},
+	{"/extensions/{type}/{name}/versions", func(a *API) callHandler { return a.listVersions }, notProbe},
+	{"/extensions/{type}/{name}/{version}", func(a *API) callHandler { return a.download }, notProbe},
 }
 
 // Register adds the routes of both base paths to mux: GET and HEAD on each
@@ -142,4 +151,5 @@ func (a *API) Register(mux *http.ServeMux) {
 		}
 	}
 	rt.NotFound(Prefix + "/")
+	rt.NotFound(Prefix)
 }

@@ -96,9 +96,11 @@ func newOCITool(a *API) *tool {
 				Username:  creds.Username,
 				Password:  creds.Password,
 				Token:     creds.Token,
-				Insecure:  t.BaseURL.Scheme == "http",
-				Transport: rt,
-				Logger:    log,
+				// An identity token of a Docker config.
+				RefreshToken: creds.RefreshToken,
+				Insecure:     t.BaseURL.Scheme == "http",
+				Transport:    rt,
+				Logger:       log,
 			})
 			if err != nil {
 				return nil, nil, fmt.Errorf("oci backend: %w", err)

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
 )
@@ -35,9 +37,16 @@ type callHandler func(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // allow-list, builds the request's backend and catalog, and runs h with a
 // context bounded by the backend budget. Any failure before h is answered
 // with its Status.
-func (a *API) handle(t *tool, h callHandler, probe bool) http.HandlerFunc {
+func (a *API) handle(t *tool, h callHandler, probe probeKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.newCall(r, t, probe)
+		var he *headerError
+		if probe == probeAuth && errors.As(err, &he) && he.noCredentials {
+			// The auth probe's answers are 200, 401 and 403: a Secret
+			// that holds nothing for this tool is not accepted.
+			writeStatus(w, apierrors.NewUnauthorized(he.reason))
+			return
+		}
 		if err != nil {
 			a.writeError(w, r, t.label, err)
 			return
@@ -48,17 +57,24 @@ func (a *API) handle(t *tool, h callHandler, probe bool) http.HandlerFunc {
 	}
 }
 
-// newCall builds the call of r for tool t; probe is true for the liveness
-// and auth probes.
-func (a *API) newCall(r *http.Request, t *tool, probe bool) (*call, error) {
+// newCall builds the call of r for tool t.
+func (a *API) newCall(r *http.Request, t *tool, probe probeKind) (*call, error) {
 	target, err := ParseTarget(r.Header)
 	if err != nil {
 		return nil, err
 	}
+
 	if !a.hosts.allows(target.BaseURL) {
 		return nil, &hostRefusedError{host: target.BaseURL.Host}
 	}
-	b, scopeParts, err := t.build(r, target, probe)
+	b, scopeParts, err := t.build(r, target, probe != notProbe)
+	var he *headerError
+	if probe == probeLiveness && errors.As(err, &he) && he.noCredentials {
+		// Liveness asks whether the tool answers at all: a Secret that
+		// holds nothing for it does not matter there.
+		target.SecretType, target.Secret = "", nil
+		b, scopeParts, err = t.build(r, target, true)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -15,6 +16,9 @@ type Credentials struct {
 	Username string
 	Password string
 	Token    string
+	// RefreshToken is an OCI registry's OAuth2 refresh token (a Docker
+	// config's identitytoken).
+	RefreshToken string
 }
 
 // String says which credentials are set, never their values.
@@ -22,6 +26,8 @@ func (c Credentials) String() string {
 	switch {
 	case c.Token != "":
 		return "Credentials{token: <redacted>}"
+	case c.RefreshToken != "":
+		return "Credentials{refresh token: <redacted>}"
 	case c.Username != "" || c.Password != "":
 		return "Credentials{username: <redacted>, password: <redacted>}"
 	default:
@@ -115,14 +121,18 @@ func dockerConfigCredentials(raw []byte, base *url.URL) (Credentials, error) {
 	}
 	entry, ok := lookupAuth(cfg.Auths, base)
 	if !ok {
-		return Credentials{}, badHeader(HeaderSecret, ".dockerconfigjson has no auths entry for registry %s", base.Host)
+		return Credentials{}, &headerError{header: HeaderSecret, noCredentials: true,
+			reason: fmt.Sprintf(".dockerconfigjson has no auths entry for registry %s", base.Host)}
 	}
 	var c Credentials
 	switch {
 	case entry.RegistryToken != "":
 		c.Token = entry.RegistryToken
 	case entry.IdentityToken != "":
-		c.Token = entry.IdentityToken
+		// An identity token is an OAuth2 refresh token (docker login to a
+		// registry with an OAuth token service), exchanged for access
+		// tokens; the username, when any, goes with it.
+		c.RefreshToken, c.Username = entry.IdentityToken, entry.Username
 	case entry.Auth != "":
 		dec, err := decodeBase64(entry.Auth)
 		if err != nil {
@@ -136,8 +146,9 @@ func dockerConfigCredentials(raw []byte, base *url.URL) (Credentials, error) {
 	default:
 		c.Username, c.Password = entry.Username, entry.Password
 	}
-	if c.Token == "" && (c.Username == "" || c.Password == "") {
-		return Credentials{}, badHeader(HeaderSecret, ".dockerconfigjson entry of registry %s has no credentials", base.Host)
+	if c.Token == "" && c.RefreshToken == "" && (c.Username == "" || c.Password == "") {
+		return Credentials{}, &headerError{header: HeaderSecret, noCredentials: true,
+			reason: fmt.Sprintf(".dockerconfigjson entry of registry %s has no credentials", base.Host)}
 	}
 	return c, nil
 }

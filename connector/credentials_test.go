@@ -35,7 +35,7 @@ func TestCredentialsBySecretType(t *testing.T) {
 		{"dockerconfigjson for gitea", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": "{}"}, false, Credentials{}, "OCI registries"},
 		{"dockerconfigjson auth field", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"auth":"` + b64("du:dp") + `"}}}`}, true, Credentials{Username: "du", Password: "dp"}, ""},
 		{"dockerconfigjson username field", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"https://registry.example.com:5000/v2/":{"username":"du","password":"dp"}}}`}, true, Credentials{Username: "du", Password: "dp"}, ""},
-		{"dockerconfigjson identity token", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"identitytoken":"idt"}}}`}, true, Credentials{Token: "idt"}, ""},
+		{"dockerconfigjson identity token", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"identitytoken":"idt"}}}`}, true, Credentials{RefreshToken: "idt"}, ""},
 		{"dockerconfigjson other host", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"other.example.com":{"auth":"` + b64("du:dp") + `"}}}`}, true, Credentials{}, "no auths entry for registry registry.example.com:5000"},
 		{"dockerconfigjson missing key", SecretDockerConfigJSON, map[string]string{}, true, Credentials{}, ".dockerconfigjson key"},
 		{"dockerconfigjson not JSON", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": "nope"}, true, Credentials{}, "not a Docker config"},

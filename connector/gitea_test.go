@@ -217,7 +217,14 @@ func TestGitea(t *testing.T) {
 				return
 			}
 			expectStatus(t, a, http.StatusNotFound, "NotFound")
+			// To the auth probe, an organization the credentials cannot
+			// see is a refusal, not a missing resource.
+			expectStatus(t, s.get(t, "/connectors/gitea/authcheck"+priv, anon), http.StatusForbidden, "Forbidden")
 		})
+	})
+	t.Run("authcheck with a token that may not read repositories", func(t *testing.T) {
+		limited := gatewayHeaders(f.url, SecretOpaque, map[string]string{"token": f.limitedToken})
+		expectStatus(t, s.get(t, "/connectors/gitea/authcheck", limited), http.StatusForbidden, "Forbidden")
 	})
 	t.Run("authcheck and liveness", func(t *testing.T) {
 		tests := []struct {

@@ -3,9 +3,12 @@ package connector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
@@ -123,6 +126,18 @@ func downloadPath(typ registry.Type, name, version string) string {
 // ConnectorClass's auth probe.
 func (a *API) authcheck(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call) {
 	if err := c.backend.(registry.Prober).Probe(ctx); err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			// Gitea hides what the credentials may not see (a private
+			// organization) as missing: to the auth probe, whose answers
+			// are 200, 401 and 403, that is a refusal.
+			msg := registry.PublicMessage(err)
+			if msg == "" {
+				msg = "not found"
+			}
+			writeStatus(w, apierrors.NewForbidden(schema.GroupResource{}, "",
+				fmt.Errorf("the %s shows nothing to these credentials: %s", c.desc, msg)))
+			return
+		}
 		a.writeError(w, r, c.desc, err)
 		return
 	}

@@ -68,6 +68,10 @@ func (t Target) LogValue() slog.Value { return slog.StringValue(t.String()) }
 type headerError struct {
 	header string
 	reason string
+	// noCredentials marks a well-formed Secret that holds no credentials
+	// for the tool (a Docker config without its registry): the auth probe
+	// answers it 401.
+	noCredentials bool
 }
 
 func (e *headerError) Error() string { return "header " + e.header + ": " + e.reason }

@@ -52,10 +52,10 @@ func pageParams(r *http.Request) (page, perPage int, err error) {
 // window returns page number page of items, perPage items a page; never
 // nil, so that an empty page is [] in JSON.
 func window[T any](items []T, page, perPage int) []T {
-	start := (page - 1) * perPage
-	if page < 1 || start >= len(items) || start < 0 {
+	if page < 1 || perPage < 1 || page-1 >= (len(items)+perPage-1)/perPage {
 		return []T{}
 	}
+	start := (page - 1) * perPage // no overflow: page is within the pages
 	end := min(start+perPage, len(items))
 	return items[start:end]
 }

@@ -88,6 +88,7 @@ func TestPaging(t *testing.T) {
 		want      string
 	}{
 		{1, 2, "[1 2]"}, {3, 2, "[5]"}, {4, 2, "[]"}, {1, 20, "[1 2 3 4 5]"},
+		{922337203685477582, 20, "[]"}, {2, 1000, "[]"}, {1 << 62, 1 << 62, "[]"},
 	}
 	for _, tc := range tests {
 		if got := fmt.Sprint(window(items, tc.page, tc.per)); got != tc.want {

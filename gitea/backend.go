@@ -193,8 +193,15 @@ func (b *Backend) Probe(ctx context.Context) error {
 			return b.apiError(resp, err, "Gitea organization %q", org)
 		}
 	}
-	if b.token != "" && len(b.orgs) > 0 {
+	switch {
+	case b.token != "" && len(b.orgs) > 0:
 		return b.probeReleases(c, b.orgs[0])
+	case b.token != "":
+		// No organization to read: check that the token may read
+		// repositories at all (Gitea answers 403 without the scope).
+		if _, resp, err := c.SearchRepos(sdk.SearchRepoOptions{ListOptions: sdk.ListOptions{Page: 1, PageSize: 1}}); err != nil {
+			return b.apiError(resp, err, "the repositories")
+		}
 	}
 	return nil
 }

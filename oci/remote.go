@@ -31,6 +31,10 @@ type RemoteOptions struct {
 	// for basic authentication instead, it is the password of Username
 	// (unless Password is set).
 	Token string
+	// RefreshToken is an OAuth2 refresh token (a Docker config's
+	// identitytoken), exchanged at the registry's token service for access
+	// tokens. Optional.
+	RefreshToken string
 	// Insecure talks plain HTTP instead of HTTPS.
 	Insecure bool
 	// Repositories, when set, is the explicit list of repositories to read,
@@ -107,7 +111,7 @@ func NewRemote(opts RemoteOptions) (*Backend, error) {
 
 // credential returns the credential of opts (see RemoteOptions.Token).
 func credential(opts RemoteOptions) auth.Credential {
-	cred := auth.Credential{Username: opts.Username, Password: opts.Password, AccessToken: opts.Token}
+	cred := auth.Credential{Username: opts.Username, Password: opts.Password, AccessToken: opts.Token, RefreshToken: opts.RefreshToken}
 	if opts.Token != "" && cred.Password == "" && cred.Username != "" {
 		cred.Password = opts.Token
 	}
