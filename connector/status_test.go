@@ -64,6 +64,7 @@ func TestRouterAnswersAreStatus(t *testing.T) {
 		reason       metav1.StatusReason
 	}{
 		{http.MethodGet, "/connectors/", 404, metav1.StatusReasonNotFound},
+		{http.MethodGet, "/connectors", 404, metav1.StatusReasonNotFound},
 		{http.MethodGet, "/connectors/github/extensions", 404, metav1.StatusReasonNotFound},
 		{http.MethodGet, "/connectors/gitea/nothing", 404, metav1.StatusReasonNotFound},
 		{http.MethodPost, "/connectors/oci/extensions", 405, metav1.StatusReasonMethodNotAllowed},

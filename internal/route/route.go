@@ -26,12 +26,22 @@ type Router struct {
 	Fail FailFunc
 }
 
+// allow lists the methods every route answers.
+const allow = "GET, HEAD, OPTIONS"
+
 // Get registers h for GET and HEAD requests on pattern (a ServeMux pattern
-// without a method). Other methods get a 405 with an Allow header.
+// without a method). OPTIONS gets 204 with an Allow header (gateways such
+// as the Connectors proxy send it to a GET operation); other methods get a
+// 405 with the same header.
 func (rt *Router) Get(pattern string, h http.HandlerFunc) {
 	rt.Mux.Handle(pattern, rt.instrument(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", allow)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Allow", allow)
 			rt.Fail(w, r, http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed on "+r.URL.Path)
 			return
 		}

@@ -45,8 +45,11 @@ func TestRouter(t *testing.T) {
 		t.Errorf("HEAD = %d", rec.Code)
 	}
 	rec := do("POST", "/items/7")
-	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD" || !strings.Contains(rec.Body.String(), "POST") {
+	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD, OPTIONS" || !strings.Contains(rec.Body.String(), "POST") {
 		t.Errorf("POST = %d Allow=%q %q", rec.Code, rec.Header().Get("Allow"), rec.Body)
+	}
+	if rec := do("OPTIONS", "/items/7"); rec.Code != 204 || rec.Header().Get("Allow") != "GET, HEAD, OPTIONS" {
+		t.Errorf("OPTIONS = %d Allow=%q", rec.Code, rec.Header().Get("Allow"))
 	}
 	if rec := do("GET", "/nowhere"); rec.Code != 404 || !strings.Contains(rec.Body.String(), "/nowhere") {
 		t.Errorf("unknown route = %d %q", rec.Code, rec.Body)
