@@ -35,24 +35,33 @@ type Options struct {
 // Catalog is the merged, cached view of the backends. It is safe for
 // concurrent use.
 type Catalog struct {
-	backends []registry.Backend
+	backends []*breaker
 	cache    *Cache
 	scope    string
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 
 	gaugeMu sync.Mutex
+
+	// owners remembers which source served each extension in the last
+	// complete listing (and successful lookups since), so that while that
+	// source fails, the copy it shadows is not served in its place.
+	ownersMu sync.Mutex
+	owners   map[string]registry.Source
 }
 
 // New returns a Catalog over opts.Backends.
 func New(opts Options) *Catalog {
 	c := &Catalog{
-		backends: opts.Backends,
-		cache:    opts.Cache,
-		scope:    opts.Scope,
-		metrics:  opts.Metrics,
-		log:      opts.Logger,
+		cache:   opts.Cache,
+		scope:   opts.Scope,
+		metrics: opts.Metrics,
+		log:     opts.Logger,
 	}
+	for _, b := range opts.Backends {
+		c.backends = append(c.backends, &breaker{Backend: b})
+	}
+	c.owners = map[string]registry.Source{}
 	if c.cache == nil {
 		c.cache = &Cache{metrics: metrics.New(nil)}
 	}
@@ -82,7 +91,7 @@ func (c *Catalog) key(k string) string {
 	return c.scope + "|" + k
 }
 
-func (c *Catalog) backend(src registry.Source) registry.Backend {
+func (c *Catalog) backend(src registry.Source) *breaker {
 	for _, b := range c.backends {
 		if b.Source() == src {
 			return b
@@ -93,24 +102,37 @@ func (c *Catalog) backend(src registry.Source) registry.Backend {
 
 // Get returns the extension typ/name from the first backend, in precedence
 // order, that holds it. A backend that fails is skipped when a later one
-// holds the extension (that answer is not cached); when none holds it the
-// failure is returned rather than a not-found.
+// holds the extension (that answer is not cached) unless the failing one is
+// known to serve it (the later copy is shadowed, never served); when none
+// holds it the failure is returned rather than a not-found.
 func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (registry.Extension, error) {
-	return load(ctx, c.cache, c.key(string(typ)+"/"+name), func(ctx context.Context) (registry.Extension, bool, error) {
+	key := string(typ) + "/" + name
+	return load(ctx, c.cache, c.key(key), func(ctx context.Context) (registry.Extension, bool, error) {
 		var failed error
+		failing := map[registry.Source]bool{}
 		for _, b := range c.backends {
 			ext, err := b.Get(ctx, typ, name)
 			switch {
 			case err == nil:
-				if failed != nil {
-					c.log.Warn("serving extension from a lower-precedence source while a higher one fails",
-						"extension", ext.Key(), "source", b.Source(), "error", failed)
+				if failed == nil {
+					c.setOwner(key, ext.Source)
+					return ext, true, nil
 				}
-				return ext, failed == nil, nil
+				if owner, ok := c.owner(key); ok && failing[owner] {
+					c.log.Warn("not serving a shadowed copy while the source that serves the extension fails",
+						"extension", key, "source", owner, "shadowed", b.Source(), "error", failed)
+					return registry.Extension{}, false, failed
+				}
+				c.log.Warn("serving extension from a lower-precedence source while a higher one fails",
+					"extension", ext.Key(), "source", b.Source(), "error", failed)
+				return ext, false, nil
 			case errors.Is(err, registry.ErrNotFound):
 				continue
-			case failed == nil:
-				failed = fmt.Errorf("%s: %w", b.Source(), err)
+			default:
+				failing[b.Source()] = true
+				if failed == nil {
+					failed = fmt.Errorf("%s: %w", b.Source(), err)
+				}
 			}
 		}
 		if failed != nil {
@@ -121,6 +143,21 @@ func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (regi
 			Message: fmt.Sprintf("Extension %s/%s not found", typ, name),
 		}
 	})
+}
+
+// owner returns the source known to serve the extension key ("type/name").
+func (c *Catalog) owner(key string) (registry.Source, bool) {
+	c.ownersMu.Lock()
+	defer c.ownersMu.Unlock()
+	src, ok := c.owners[key]
+	return src, ok
+}
+
+// setOwner records the source that serves the extension key.
+func (c *Catalog) setOwner(key string, src registry.Source) {
+	c.ownersMu.Lock()
+	defer c.ownersMu.Unlock()
+	c.owners[key] = src
 }
 
 // Versions returns the versions of typ/name, newest first, from the source

@@ -396,3 +396,86 @@ func TestCacheCapacityEvictsLeastRecentlyUsed(t *testing.T) {
 		t.Error("the least recently used entry was not evicted")
 	}
 }
+
+// TestShadowedCopyNotServedWhileOwnerFails checks contract §4 under a
+// fault: once the higher source is known to serve an extension, its
+// failure makes the extension unavailable rather than served from the
+// lower source's shadowed copy; extensions only the lower source holds are
+// still served.
+func TestShadowedCopyNotServedWhileOwnerFails(t *testing.T) {
+	gitea := &fakeBackend{src: registry.SourceGitea, exts: []registry.Extension{
+		ext(registry.SourceGitea, registry.Provider, "aws", "from gitea"),
+	}}
+	oci := &fakeBackend{src: registry.SourceOCI, exts: []registry.Extension{
+		ext(registry.SourceOCI, registry.Provider, "aws", "shadowed"),
+		ext(registry.SourceOCI, registry.Cluster, "buildkit", "only in oci"),
+	}}
+	c := New(Options{Backends: []registry.Backend{gitea, oci}, Metrics: metrics.New(nil)}) // no cache: every call asks
+	ctx := context.Background()
+	if got, err := c.List(ctx, Filter{}); err != nil || len(got) != 2 {
+		t.Fatalf("List = %v, %v", got, err)
+	}
+	gitea.err = registry.Errorf(registry.ErrUnavailable, "Gitea is down")
+
+	got, err := c.List(ctx, Filter{})
+	if err != nil || len(got) != 1 || got[0].Name != "buildkit" {
+		t.Errorf("List while gitea fails = %v, %v; want buildkit only", got, err)
+	}
+	if e, err := c.Get(ctx, registry.Provider, "aws"); !errors.Is(err, registry.ErrUnavailable) {
+		t.Errorf("Get aws while gitea fails = %+v, %v; want gitea's failure", e, err)
+	}
+	if e, err := c.Get(ctx, registry.Cluster, "buildkit"); err != nil || e.Source != registry.SourceOCI {
+		t.Errorf("Get buildkit while gitea fails = %+v, %v", e, err)
+	}
+	if _, err := c.Open(ctx, registry.Provider, "aws", "1.0.0"); !errors.Is(err, registry.ErrUnavailable) {
+		t.Errorf("Open aws while gitea fails: %v; want gitea's failure", err)
+	}
+}
+
+// TestBreaker checks that a backend that timed out is not asked again
+// during the cooldown (calls fail fast with a timeout naming the source),
+// that a backend answering with another error is asked every time, and
+// that a successful health probe closes the breaker.
+func TestBreaker(t *testing.T) {
+	old := BreakerCooldown
+	BreakerCooldown = time.Hour
+	t.Cleanup(func() { BreakerCooldown = old })
+
+	b := &fakeBackend{src: registry.SourceOCI, err: registry.Errorf(registry.ErrTimeout, "the registry did not answer in time")}
+	c := New(Options{Backends: []registry.Backend{b}, Metrics: metrics.New(nil)})
+	ctx := context.Background()
+	for range 3 {
+		_, err := c.Get(ctx, registry.Cluster, "buildkit")
+		if !errors.Is(err, registry.ErrTimeout) {
+			t.Fatalf("Get: %v, want a timeout", err)
+		}
+	}
+	if n := b.calls.Load(); n != 1 {
+		t.Errorf("backend asked %d times in the cooldown, want 1", n)
+	}
+	if msg := registry.PublicMessage(mustErr(c.Get(ctx, registry.Cluster, "buildkit"))); !strings.Contains(msg, "oci") {
+		t.Errorf("fast failure %q does not name the source", msg)
+	}
+
+	// A probe that succeeds closes it.
+	b.err = nil
+	b.exts = []registry.Extension{ext(registry.SourceOCI, registry.Cluster, "buildkit", "")}
+	if h := c.Health(ctx)[registry.SourceOCI]; !h.Healthy {
+		t.Fatalf("health = %+v", h)
+	}
+	if _, err := c.Get(ctx, registry.Cluster, "buildkit"); err != nil {
+		t.Errorf("after a good probe: %v", err)
+	}
+
+	// Other failures never open it.
+	other := &fakeBackend{src: registry.SourceOCI, err: registry.Errorf(registry.ErrUnavailable, "503")}
+	c = New(Options{Backends: []registry.Backend{other}, Metrics: metrics.New(nil)})
+	for range 3 {
+		_, _ = c.Get(ctx, registry.Cluster, "buildkit")
+	}
+	if n := other.calls.Load(); n != 3 {
+		t.Errorf("backend answering 503 asked %d times, want 3", n)
+	}
+}
+
+func mustErr[T any](_ T, err error) error { return err }

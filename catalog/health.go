@@ -29,12 +29,7 @@ func (c *Catalog) Health(ctx context.Context) map[registry.Source]BackendHealth 
 		wg.Go(func() {
 			pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 			defer cancel()
-			var err error
-			if p, ok := b.(registry.Prober); ok {
-				err = p.Probe(pctx)
-			} else {
-				_, err = b.List(pctx)
-			}
+			err := b.probe(pctx)
 			h := BackendHealth{Healthy: err == nil}
 			if err != nil {
 				h.Error = describe(err)

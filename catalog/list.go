@@ -86,6 +86,12 @@ func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, comple
 		return nil, false, errors.Join(errs...)
 	}
 
+	failing := map[registry.Source]bool{}
+	for i, err := range errs {
+		if err != nil {
+			failing[c.backends[i].Source()] = true
+		}
+	}
 	seen := make(map[string]registry.Source)
 	for i, list := range lists {
 		for _, e := range list {
@@ -94,9 +100,19 @@ func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, comple
 					"extension", e.Key(), "served_from", owner, "shadowed", c.backends[i].Source())
 				continue
 			}
+			if owner, ok := c.owner(e.Key()); ok && failing[owner] {
+				// The source that serves it fails: its copy here is
+				// shadowed, and is not served in its place.
+				continue
+			}
 			seen[e.Key()] = e.Source
 			exts = append(exts, e)
 		}
+	}
+	if complete {
+		c.ownersMu.Lock()
+		c.owners = seen
+		c.ownersMu.Unlock()
 	}
 	sort.SliceStable(exts, func(i, j int) bool {
 		if exts[i].Name != exts[j].Name {

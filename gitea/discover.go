@@ -171,21 +171,20 @@ func (b *Backend) findRepository(ctx context.Context, c *sdk.Client, typ registr
 // releases that are not drafts and whose tag is a semantic version. When
 // two tags name one version ("v1.2.0" and "1.2.0"), the newer release wins.
 func (b *Backend) releases(ctx context.Context, c *sdk.Client, r repository) ([]release, error) {
+	if !r.hasReleases {
+		// Releases are turned off: the repository has no version, even
+		// for an administrator whom Gitea still shows the old ones.
+		b.log.Debug("Gitea repository skipped: its releases are turned off", "repository", r.owner+"/"+r.name)
+		return nil, nil
+	}
 	var out []release
 	seen := map[string]int{}
 	for page := 1; page <= maxPages; page++ {
 		rels, resp, err := c.ListReleases(r.owner, r.name, sdk.ListReleasesOptions{ListOptions: sdk.ListOptions{Page: page, PageSize: pageSize}})
 		if err != nil {
-			err = b.apiError(resp, err, "the releases of Gitea repository %s/%s", r.owner, r.name)
-			if !r.hasReleases && (errors.Is(err, registry.ErrForbidden) || errors.Is(err, registry.ErrNotFound)) {
-				// Releases are turned off in this repository: it has no
-				// version, like one without releases. With releases on, a
-				// refusal is the credentials' (a token without the
-				// read:repository scope) and fails the call.
-				b.log.Debug("Gitea repository skipped: its releases are turned off", "repository", r.owner+"/"+r.name)
-				return nil, nil
-			}
-			return nil, err
+			// Releases are on: a refusal is the credentials' (a token
+			// without the read:repository scope) and fails the call.
+			return nil, b.apiError(resp, err, "the releases of Gitea repository %s/%s", r.owner, r.name)
 		}
 		for _, rel := range rels {
 			if rel.IsDraft {

@@ -171,6 +171,24 @@ func TestDiscovery(t *testing.T) {
 		}
 	})
 
+	t.Run("releases turned off, read by an administrator", func(t *testing.T) {
+		// Gitea still shows an administrator the releases of a repository
+		// whose releases are turned off; they are still no versions.
+		admin, _ := newBackend(t, gitea.Options{URL: g.URL, Organizations: []string{f.org}, Token: g.AdminToken})
+		all, err := admin.List(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range all {
+			if e.Name == "off" {
+				t.Errorf("an administrator's list holds %s from a repository with releases turned off", e.Key())
+			}
+		}
+		if _, err := admin.Get(ctx(t), registry.Taskserv, "off"); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("Get taskserv/off as administrator: %v, want not found", err)
+		}
+	})
+
 	t.Run("repository suffixes", func(t *testing.T) {
 		var keys []string
 		for k := range byKey {
