@@ -105,6 +105,12 @@ func (b *Backend) validate(a Artifact) (string, map[string]string, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	if sv.Metadata() != "" {
+		// An OCI tag cannot hold "+": refuse before anything is pushed,
+		// the same way for a remote registry and the embedded store.
+		return "", nil, &registry.Error{Kind: registry.ErrInvalidVersion,
+			Message: fmt.Sprintf("Invalid version %q: build metadata (+%s) cannot be part of an OCI tag", a.Version, sv.Metadata())}
+	}
 	created := a.Created
 	if created.IsZero() {
 		created = time.Now()

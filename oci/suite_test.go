@@ -220,6 +220,7 @@ func runSuite(t *testing.T, b *Backend) {
 		}{
 			{"unknown type", func(a *Artifact) { a.Type = "plugin" }, registry.ErrInvalidType},
 			{"version that is no semver", func(a *Artifact) { a.Version = "1.0" }, registry.ErrInvalidVersion},
+			{"version with build metadata (no OCI tag can hold it)", func(a *Artifact) { a.Version = "1.0.1+build.5" }, registry.ErrInvalidVersion},
 			{"empty name", func(a *Artifact) { a.Name = "" }, registry.ErrInvalid},
 			{"upper-case name", func(a *Artifact) { a.Name = "Fine" }, registry.ErrInvalid},
 			{"name with a slash", func(a *Artifact) { a.Name = "a/b" }, registry.ErrInvalid},
