@@ -50,6 +50,8 @@ func TestPageLimits(t *testing.T) {
 		{"/api/v1/extensions/search?q=X&limit=100", 100, "x0000", "x0099"},
 		{"/api/v1/extensions/search?q=x&limit=101", 100, "x0000", "x0099"},
 		{"/api/v1/extensions/search?q=many&limit=5000", 100, "x0000", "x0099"},
+		{"/api/v1/extensions?limit=99999999999999999999", 1000, "x0000", "x0999"},
+		{"/api/v1/extensions/search?q=x&limit=99999999999999999999", 100, "x0000", "x0099"},
 	} {
 		exts, r := s.objects(t, c.path)
 		if len(exts) != c.count || exts[0]["name"] != c.first || exts[len(exts)-1]["name"] != c.last {
@@ -61,6 +63,12 @@ func TestPageLimits(t *testing.T) {
 		}
 		if got := r.header.Get("X-Total-Count"); got != strconv.Itoa(total) {
 			t.Errorf("%s: X-Total-Count %q, want %d", c.path, got, total)
+		}
+	}
+	// An offset past the end, however many digits, is an empty page.
+	for _, path := range []string{"/api/v1/extensions?offset=1001", "/api/v1/extensions?offset=99999999999999999999"} {
+		if exts, _ := s.objects(t, path); len(exts) != 0 {
+			t.Errorf("%s: %d extensions, want none", path, len(exts))
 		}
 	}
 	if got := s.scrape(t).sum("extensions_total", map[string]string{"type": "cluster", "source": "oci"}); got != total {

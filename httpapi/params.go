@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,13 +26,19 @@ func query(r *http.Request, name string) string {
 }
 
 // intParam reads a whole-number parameter of at least min, or def when
-// absent. A value above max is clamped to max (max < 0: no maximum).
+// absent. A value above max is clamped to max (max < 0: no maximum), however
+// many digits it has.
 func intParam(r *http.Request, name string, def, min, max int) (int, error) {
 	s := query(r, name)
 	if s == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) && s[0] != '-' {
+		// Digits beyond int: as large as can be, then clamped (limit) or
+		// past the end (offset) like any large value.
+		n, err = math.MaxInt, nil
+	}
 	if err != nil || n < min {
 		return 0, registry.Errorf(registry.ErrInvalid,
 			"Invalid %s %s: must be a whole number of at least %d", name, quoted(s), min)
