@@ -8,6 +8,9 @@ import (
 	"strings"
 )
 
+// componentPattern is one lowercase OCI repository path component.
+var componentPattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+
 // namespacePattern is an OCI repository path (lowercase components).
 var namespacePattern = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 
@@ -101,17 +104,25 @@ func (c *Config) validateOCI(bad func(string, string, ...any) error) error {
 	if !namespacePattern.MatchString(o.Namespace) {
 		return bad("oci.namespace", "must be a lowercase repository path such as provisioning-extensions, got %q", o.Namespace)
 	}
-	if o.Registry == "" {
-		return nil
-	}
-	if strings.Contains(o.Registry, "://") || strings.Contains(o.Registry, "/") {
-		return bad("oci.registry", "must be host[:port] without a scheme or path, got %q", o.Registry)
-	}
+	// Credentials are checked even without oci.registry: `publish --to`
+	// uses them.
 	if o.Token != "" && o.Username != "" {
 		return bad("oci.token", "use either a token or oci.username/oci.password, not both")
 	}
 	if (o.Username == "") != (o.Password == "") {
 		return bad("oci.username", "oci.username and oci.password go together")
+	}
+	for _, entry := range o.Repositories {
+		entry = strings.Trim(strings.TrimSpace(entry), "/")
+		if rel := strings.TrimPrefix(entry, o.Namespace+"/"); entry != "" && !componentPattern.MatchString(rel) {
+			return bad("oci.repositories", "entries are a repository name under the namespace %q (or %s/name), got %q", o.Namespace, o.Namespace, entry)
+		}
+	}
+	if o.Registry == "" {
+		return nil
+	}
+	if strings.Contains(o.Registry, "://") || strings.Contains(o.Registry, "/") {
+		return bad("oci.registry", "must be host[:port] without a scheme or path, got %q", o.Registry)
 	}
 	return nil
 }

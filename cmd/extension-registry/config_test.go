@@ -44,6 +44,7 @@ func TestConfigMistakes(t *testing.T) {
 		{name: "bad duration in the file", args: append(serve, "--config", file("ttl.yaml", "cache:\n  ttl: soon\n")), want: "cache.ttl"},
 		{name: "bad number", args: serve, env: []string{"EXTENSION_REGISTRY_CACHE_CAPACITY=many"}, want: "cache.capacity"},
 		{name: "bad boolean", args: serve, env: []string{"EXTENSION_REGISTRY_OCI_INSECURE=maybe"}, want: "oci.insecure"},
+		{name: "config file from the environment missing", args: serve, env: []string{"EXTENSION_REGISTRY_CONFIG=/nonexistent/registry.yaml"}, want: "EXTENSION_REGISTRY_CONFIG"},
 		{name: "unknown source", args: serve, env: []string{"EXTENSION_REGISTRY_SOURCES=gitea,s3"}, want: "sources"},
 		{name: "Gitea URL without a scheme", args: serve, env: []string{"EXTENSION_REGISTRY_GITEA_URL=gitea.example.com", "EXTENSION_REGISTRY_GITEA_ORGANIZATIONS=o"}, want: "gitea.url"},
 		{name: "public URL without a scheme", args: append(serve, "--config", file("public.yaml", "public_url: registry.example.com\n")), want: "public_url"},

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -36,10 +37,18 @@ func main() {
 // loadConfig reads the configuration file (flag, else
 // EXTENSION_REGISTRY_CONFIG) and the environment.
 func loadConfig(file string) (config.Config, error) {
-	if file == "" {
-		file = os.Getenv(config.EnvPrefix + "CONFIG")
+	if file != "" {
+		return config.Load(file, os.Environ())
 	}
-	return config.Load(file, os.Environ())
+	env := config.EnvPrefix + "CONFIG"
+	cfg, err := config.Load(os.Getenv(env), os.Environ())
+	// A file named by the environment: say so where the error names the
+	// file's source.
+	var ke *config.KeyError
+	if errors.As(err, &ke) && ke.Key == "--config" {
+		ke.Key = env
+	}
+	return cfg, err
 }
 
 // newLogger returns a text logger on stderr at the configured level.
