@@ -109,6 +109,10 @@ func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
 // TestMistakesNameTheKey: every configuration that cannot work stops with
 // one line naming the key.
 func TestMistakesNameTheKey(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, file string
 		env        []string
@@ -133,6 +137,13 @@ func TestMistakesNameTheKey(t *testing.T) {
 		{name: "unknown source", env: []string{"EXTENSION_REGISTRY_SOURCES=gitea,s3"}, wantKey: "sources"},
 		{name: "only gitea, not configured", env: []string{"EXTENSION_REGISTRY_SOURCES=gitea"}, wantKey: "sources"},
 		{name: "password without username", env: []string{"EXTENSION_REGISTRY_OCI_PASSWORD=p"}, wantKey: "oci.username"},
+		{name: "password file without username", file: "oci:\n  password_file: " + secretFile + "\n", wantKey: "oci.username"},
+		{name: "username without password, no registry", env: []string{"EXTENSION_REGISTRY_OCI_USERNAME=u"}, wantKey: "oci.username"},
+		{name: "token and username, no registry", env: []string{"EXTENSION_REGISTRY_OCI_TOKEN=t", "EXTENSION_REGISTRY_OCI_USERNAME=u", "EXTENSION_REGISTRY_OCI_PASSWORD=p"}, wantKey: "oci.token"},
+		{name: "token and password, no registry", env: []string{"EXTENSION_REGISTRY_OCI_TOKEN=t", "EXTENSION_REGISTRY_OCI_PASSWORD=p"}, wantKey: "oci.username"},
+		{name: "gitea password without url", env: []string{"EXTENSION_REGISTRY_GITEA_PASSWORD=p"}, wantKey: "gitea.password"},
+		{name: "nested repository", file: "oci:\n  repositories: [aws, aws/extra]\n", wantKey: "oci.repositories"},
+		{name: "repository in another namespace, from the file", file: "oci:\n  repositories: [other-ns/aws_prov]\n", wantKey: "oci.repositories"},
 		{name: "repository in another namespace", env: []string{"EXTENSION_REGISTRY_OCI_REPOSITORIES=aws,other-ns/aws_prov"}, wantKey: "oci.repositories"},
 		{name: "repository not lowercase", env: []string{"EXTENSION_REGISTRY_OCI_REPOSITORIES=AWS"}, wantKey: "oci.repositories"},
 		{name: "bad namespace", env: []string{"EXTENSION_REGISTRY_OCI_NAMESPACE=Bad Namespace"}, wantKey: "oci.namespace"},

@@ -75,9 +75,9 @@ func (c *Config) Validate() error {
 func (c *Config) validateGitea(bad func(string, string, ...any) error) error {
 	g := c.Gitea
 	if !g.Enabled() {
-		for path, v := range map[string]string{"gitea.token": g.Token, "gitea.username": g.Username} {
-			if v != "" {
-				return bad(path, "is set but gitea.url is not")
+		for _, kv := range [][2]string{{"gitea.token", g.Token}, {"gitea.username", g.Username}, {"gitea.password", g.Password}} {
+			if kv[1] != "" {
+				return bad(kv[0], "is set but gitea.url is not")
 			}
 		}
 		// Organizations alone are the ConnectorClass API's default for

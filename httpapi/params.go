@@ -34,9 +34,11 @@ func intParam(r *http.Request, name string, def, min, max int) (int, error) {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if errors.Is(err, strconv.ErrRange) && s[0] != '-' {
-		// Digits beyond int: as large as can be, then clamped (limit) or
-		// past the end (offset) like any large value.
+	if errors.Is(err, strconv.ErrRange) && isDigits(strings.TrimPrefix(s, "+")) {
+		// A whole number too large for an int: as large as can be, then
+		// clamped (limit) or past the end (offset) like any large value.
+		// (Atoi reports ErrRange as soon as the digits overflow, before
+		// it sees what follows: "99999999999999999999.5" is checked here.)
 		n, err = math.MaxInt, nil
 	}
 	if err != nil || n < min {
@@ -47,6 +49,19 @@ func intParam(r *http.Request, name string, def, min, max int) (int, error) {
 		n = max
 	}
 	return n, nil
+}
+
+// isDigits reports whether s is one or more ASCII digits and nothing else.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // typeParam reads the optional type filter.

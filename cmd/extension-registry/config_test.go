@@ -44,7 +44,20 @@ func TestConfigMistakes(t *testing.T) {
 		{name: "bad duration in the file", args: append(serve, "--config", file("ttl.yaml", "cache:\n  ttl: soon\n")), want: "cache.ttl"},
 		{name: "bad number", args: serve, env: []string{"EXTENSION_REGISTRY_CACHE_CAPACITY=many"}, want: "cache.capacity"},
 		{name: "bad boolean", args: serve, env: []string{"EXTENSION_REGISTRY_OCI_INSECURE=maybe"}, want: "oci.insecure"},
-		{name: "config file from the environment missing", args: serve, env: []string{"EXTENSION_REGISTRY_CONFIG=/nonexistent/registry.yaml"}, want: "EXTENSION_REGISTRY_CONFIG"},
+		{
+			name: "config file from the environment missing", args: serve, env: []string{"EXTENSION_REGISTRY_CONFIG=/nonexistent/registry.yaml"},
+			line: "extension-registry: config: EXTENSION_REGISTRY_CONFIG: cannot read /nonexistent/registry.yaml: no such file or directory",
+		},
+		{name: "config file from the environment not YAML", args: serve, env: []string{"EXTENSION_REGISTRY_CONFIG=" + file("env-broken.yaml", "cache: [\n")}, want: "config: EXTENSION_REGISTRY_CONFIG: "},
+		{name: "config file from the environment not a mapping", args: serve, env: []string{"EXTENSION_REGISTRY_CONFIG=" + file("env-list.yaml", "- a\n")}, want: "config: EXTENSION_REGISTRY_CONFIG ("},
+		{
+			name: "--config wins over the environment", args: append(serve, "--config", "/nonexistent/flag.yaml"), env: []string{"EXTENSION_REGISTRY_CONFIG=/nonexistent/env.yaml"},
+			line: "extension-registry: config: --config: cannot read /nonexistent/flag.yaml: no such file or directory",
+		},
+		{
+			name: "publish with a config file from the environment missing", args: publish, env: []string{"EXTENSION_REGISTRY_CONFIG=/nonexistent/registry.yaml"},
+			line: "extension-registry: config: EXTENSION_REGISTRY_CONFIG: cannot read /nonexistent/registry.yaml: no such file or directory",
+		},
 		{name: "unknown source", args: serve, env: []string{"EXTENSION_REGISTRY_SOURCES=gitea,s3"}, want: "sources"},
 		{name: "Gitea URL without a scheme", args: serve, env: []string{"EXTENSION_REGISTRY_GITEA_URL=gitea.example.com", "EXTENSION_REGISTRY_GITEA_ORGANIZATIONS=o"}, want: "gitea.url"},
 		{name: "public URL without a scheme", args: append(serve, "--config", file("public.yaml", "public_url: registry.example.com\n")), want: "public_url"},

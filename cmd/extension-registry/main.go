@@ -35,7 +35,9 @@ func main() {
 }
 
 // loadConfig reads the configuration file (flag, else
-// EXTENSION_REGISTRY_CONFIG) and the environment.
+// EXTENSION_REGISTRY_CONFIG) and the environment. An error about the file
+// itself (unreadable, not YAML, not a mapping) names where its name came
+// from: --config or EXTENSION_REGISTRY_CONFIG.
 func loadConfig(file string) (config.Config, error) {
 	if file != "" {
 		return config.Load(file, os.Environ())

@@ -9,7 +9,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	registry "github.com/provisioning-platform/extension-registry"
@@ -17,7 +16,9 @@ import (
 
 // archiveIdleTimeout is how long a download may wait for the next bytes
 // from the backend before it is cut: a backend that stops sending in the
-// middle of an archive must not hold the client's connection forever.
+// middle of an archive must not hold the client's connection forever. Only
+// the time spent waiting on the backend counts, not the time the client
+// takes to receive what was sent. A variable so that tests can shorten it.
 var archiveIdleTimeout = 60 * time.Second
 
 // errStalled is the cause of a download cut for lack of progress.
@@ -28,10 +29,11 @@ var errStalled = errors.New("the backend sent nothing for too long")
 // the backend knows the size, a Content-Disposition naming the file (so
 // that `curl -OJ` saves it under that name) and X-Checksum when known. A
 // HEAD request gets the headers only. When the stream breaks or stalls
-// (nothing for archiveIdleTimeout) after the headers are sent, the failure
-// is logged with attrs and the connection is cut (http.ErrAbortHandler), so
-// that the client sees an incomplete body rather than a short file
-// presented as complete. The caller closes arc.Body.
+// after the headers are sent (a read from arc.Body brings nothing for
+// archiveIdleTimeout: arc.Body is then closed to end that read), the
+// failure is logged with attrs and the connection is cut
+// (http.ErrAbortHandler), so that the client sees an incomplete body rather
+// than a short file presented as complete. The caller closes arc.Body.
 func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive, log *slog.Logger, attrs ...any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
@@ -48,16 +50,16 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	if r.Method == http.MethodHead {
 		return
 	}
-	body := &idleReader{rc: arc.Body}
-	body.timer = time.AfterFunc(archiveIdleTimeout, func() {
-		body.stalled.Store(true)
-		arc.Body.Close() // unblocks the Read waiting on the backend
-	})
+	body := newIdleReader(arc.Body, archiveIdleTimeout)
 	defer body.timer.Stop()
-	if _, err := io.Copy(w, body); err != nil {
-		if body.stalled.Load() {
-			err = errStalled
-		}
+	_, err := io.Copy(w, body)
+	if body.stalled {
+		// Even when the closed stream then read as a clean end: without
+		// Content-Length a normal return would end the chunked body and
+		// present the short file as complete.
+		err = errStalled
+	}
+	if err != nil {
 		if log != nil {
 			log.Warn("download interrupted", append([]any{"path", r.URL.Path, "error", err}, attrs...)...)
 		}
@@ -65,38 +67,74 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	}
 }
 
-// idleReader resets its timer on every read that brings bytes.
+// idleReader reads a backend stream and closes it when a Read waits more
+// than idle for bytes. Only the time spent waiting in Read counts: the
+// timer is stopped when bytes arrive, so that a client slow to take them
+// (the copy blocked writing) is not mistaken for a stalled backend, and
+// armed again at the next Read. One timer serves the whole stream.
 type idleReader struct {
-	rc      io.Reader
-	timer   *time.Timer
-	stalled atomic.Bool
+	rc    io.ReadCloser
+	idle  time.Duration
+	timer *time.Timer // closes rc when it fires
+	armed bool        // the timer runs: no bytes since the wait began
+	// stalled is set when the timer has fired: rc is closed, and what
+	// it read afterwards, even a clean io.EOF, cannot be trusted.
+	// It is only touched by the goroutine that calls Read.
+	stalled bool
+}
+
+// newIdleReader returns rc watched for waits longer than idle, the first
+// one beginning now.
+func newIdleReader(rc io.ReadCloser, idle time.Duration) *idleReader {
+	ir := &idleReader{rc: rc, idle: idle, armed: true}
+	ir.timer = time.AfterFunc(idle, func() {
+		rc.Close() // unblocks the Read waiting on the backend
+	})
+	return ir
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
+	if ir.stalled {
+		return 0, errStalled
+	}
+	if !ir.armed {
+		ir.timer.Reset(ir.idle)
+		ir.armed = true
+	}
 	n, err := ir.rc.Read(p)
-	if n > 0 {
-		ir.timer.Reset(archiveIdleTimeout)
+	if n > 0 || err != nil {
+		// The wait is over. Stop reports false when the timer fired
+		// (its function started): the stream was closed under the Read.
+		ir.armed = false
+		if !ir.timer.Stop() {
+			ir.stalled = true
+			return n, errStalled
+		}
 	}
 	return n, err
 }
 
 // contentDisposition returns the attachment header for the file name, or
-// "" without a usable name. A plain ASCII name is given as filename=; any
-// other also gets an ASCII filename= fallback (what `curl -OJ` reads) beside
-// the exact filename*= (RFC 6266).
+// "" without a usable name. A plain ASCII name (printable characters only)
+// is given as mime.FormatMediaType writes it ("attachment;
+// filename=aws.tar.gz"). Any other name gets a quoted ASCII filename=
+// fallback, every character outside printable ASCII and every quote or
+// backslash replaced by "_" (what `curl -OJ`, which ignores filename*,
+// saves under), then the exact name as filename*= in the UTF-8 form of
+// RFC 8187 (RFC 6266).
 func contentDisposition(fileName string) string {
 	name := path.Base(fileName)
 	if name == "." || name == "/" || name == "" {
 		return ""
 	}
-	ascii := true
-	for _, c := range name {
-		if c < 0x20 || c > 0x7e {
-			ascii = false
+	plain := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c > 0x7e {
+			plain = false
 			break
 		}
 	}
-	if ascii {
+	if plain {
 		return mime.FormatMediaType("attachment", map[string]string{"filename": name})
 	}
 	fallback := strings.Map(func(c rune) rune {
@@ -105,11 +143,35 @@ func contentDisposition(fileName string) string {
 		}
 		return c
 	}, name)
-	exact := mime.FormatMediaType("attachment", map[string]string{"filename": name})
-	// exact is `attachment; filename*=utf-8''…`: keep its encoded part.
-	_, star, ok := strings.Cut(exact, "; ")
-	if !ok {
-		return "attachment; filename=\"" + fallback + "\""
+	return `attachment; filename="` + fallback + `"; filename*=` + extValue(name)
+}
+
+// extValue returns s as an RFC 8187 ext-value: the charset UTF-8, an empty
+// language, then the UTF-8 bytes of s (invalid sequences replaced by
+// U+FFFD), each one that is not an attr-char percent-encoded.
+func extValue(s string) string {
+	const hex = "0123456789ABCDEF"
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.WriteString("UTF-8''")
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isAttrChar(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
 	}
-	return "attachment; filename=\"" + fallback + "\"; " + star
+	return b.String()
+}
+
+// isAttrChar reports whether c may appear unencoded in an RFC 8187 value.
+func isAttrChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$&+-.^_`|~", c) >= 0
 }

@@ -1,8 +1,11 @@
 package route
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,27 +15,38 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // stallingBody sends its data, then blocks until closed, like a backend
-// that stops answering in the middle of an archive.
+// that stops answering in the middle of an archive. A closed body reads
+// as an error, or as a clean io.EOF when eofOnClose is set (some streams
+// do that, which must not pass for the end of the archive).
 type stallingBody struct {
-	data   io.Reader
-	closed chan struct{}
-	once   sync.Once
+	data       io.Reader
+	eofOnClose bool
+	closed     chan struct{}
+	once       sync.Once
 }
 
-func newStallingBody(data string) *stallingBody {
-	return &stallingBody{data: strings.NewReader(data), closed: make(chan struct{})}
+func newStallingBody(data string, eofOnClose bool) *stallingBody {
+	return &stallingBody{data: strings.NewReader(data), eofOnClose: eofOnClose, closed: make(chan struct{})}
 }
 
 func (s *stallingBody) Read(p []byte) (int, error) {
-	if n, _ := s.data.Read(p); n > 0 {
-		return n, nil
+	select {
+	case <-s.closed:
+	default:
+		if n, _ := s.data.Read(p); n > 0 {
+			return n, nil
+		}
+		<-s.closed
 	}
-	<-s.closed
+	if s.eofOnClose {
+		return 0, io.EOF
+	}
 	return 0, errors.New("read on closed body")
 }
 
@@ -41,58 +55,218 @@ func (s *stallingBody) Close() error {
 	return nil
 }
 
-// TestServeArchiveCutsAStalledStream checks that a download whose backend
-// stops sending is cut after the idle timeout: the client gets the bytes
-// sent so far, if any, and an error (never a complete-looking short file), and the
-// backend stream is closed.
-func TestServeArchiveCutsAStalledStream(t *testing.T) {
-	old := archiveIdleTimeout
-	archiveIdleTimeout = 200 * time.Millisecond
-	t.Cleanup(func() { archiveIdleTimeout = old })
+func (s *stallingBody) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
 
-	body := newStallingBody("the first part")
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// shortIdle sets archiveIdleTimeout to d for the test.
+func shortIdle(t *testing.T, d time.Duration) {
+	old := archiveIdleTimeout
+	archiveIdleTimeout = d
+	t.Cleanup(func() { archiveIdleTimeout = old })
+}
+
+// TestServeArchiveCutsAStalledStream checks that a download whose backend
+// stops sending is cut after the idle timeout, with or without a known
+// size, and even when the closed stream reads as a clean end: the client
+// gets an error (never a complete-looking short
+// file), the backend stream is closed and the cut is logged.
+func TestServeArchiveCutsAStalledStream(t *testing.T) {
+	shortIdle(t, 200*time.Millisecond)
+	const sent = "the first part"
+	for _, c := range []struct {
+		name       string
+		size       int64
+		eofOnClose bool
+	}{
+		{"known size", 1000, false},
+		{"unknown size", -1, false},
+		{"known size, closed stream reads as EOF", 1000, true},
+		{"unknown size, closed stream reads as EOF", -1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body := newStallingBody(sent, c.eofOnClose)
+			var logs syncBuffer
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ServeArchive(w, r, &registry.Archive{Body: body, Size: c.size, FileName: "x.tar.gz"}, log, "extension", "x")
+			}))
+			t.Cleanup(srv.Close)
+			// Runs before srv.Close: a handler that never gave up must
+			// not hang the test after it failed.
+			t.Cleanup(func() { body.Close() })
+
+			client := &http.Client{Timeout: 10 * time.Second}
+			start := time.Now()
+			resp, err := client.Get(srv.URL)
+			var got []byte
+			if err == nil {
+				// The headers came through: the body must end in an error.
+				got, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err == nil {
+					t.Fatalf("the stalled download ended as if complete: %q", got)
+				}
+			}
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Fatalf("the server did not cut the stalled download in time (%v): %v", elapsed, err)
+			}
+			// What was sent may still sit in the server's buffer at the
+			// cut: the client gets a prefix of it at most.
+			if !strings.HasPrefix(sent, string(got)) {
+				t.Errorf("the client got %q before the cut, want a prefix of %q", got, sent)
+			}
+			if !body.isClosed() {
+				t.Error("the backend stream was not closed")
+			}
+			// The log line is written before the connection is cut; wait
+			// a little for it all the same.
+			deadline := time.Now().Add(2 * time.Second)
+			for !strings.Contains(logs.String(), "download interrupted") && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if l := logs.String(); !strings.Contains(l, "download interrupted") || !strings.Contains(l, errStalled.Error()) || !strings.Contains(l, "extension=x") {
+				t.Errorf("log %q does not report the stall", l)
+			}
+		})
+	}
+}
+
+// dripBody sends its chunks one by one, each after a pause, like a slow
+// but live backend.
+type dripBody struct {
+	chunks []string
+	pause  time.Duration
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (d *dripBody) Read(p []byte) (int, error) {
+	if len(d.chunks) == 0 {
+		return 0, io.EOF
+	}
+	select {
+	case <-time.After(d.pause):
+	case <-d.closed:
+		return 0, errors.New("read on closed body")
+	}
+	n := copy(p, d.chunks[0])
+	d.chunks = d.chunks[1:]
+	return n, nil
+}
+
+func (d *dripBody) Close() error {
+	d.once.Do(func() { close(d.closed) })
+	return nil
+}
+
+// TestServeArchiveKeepsASlowStream checks that the idle timeout is between
+// two reads, not for the whole download: a backend whose every chunk comes
+// within the timeout is served to the end, however long that takes.
+func TestServeArchiveKeepsASlowStream(t *testing.T) {
+	shortIdle(t, time.Second)
+	chunks := []string{"a", "b", "c", "d", "e", "f"}
+	body := &dripBody{chunks: chunks, pause: 250 * time.Millisecond, closed: make(chan struct{})}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ServeArchive(w, r, &registry.Archive{Body: body, Size: 1000, FileName: "x.tar.gz"}, nil)
+		ServeArchive(w, r, &registry.Archive{Body: body, Size: -1, FileName: "x.tar.gz"}, nil)
 	}))
 	t.Cleanup(srv.Close)
-
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Get(srv.URL)
-	if err == nil {
-		// The headers came through: the body must end in an error.
-		var got []byte
-		got, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err == nil {
-			t.Fatalf("the stalled download ended as if complete: %q", got)
-		}
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
-		t.Fatalf("the server never cut the stalled download: %v", err)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(got) != strings.Join(chunks, "") {
+		t.Errorf("the slow download gave %q, %v; want all of it", got, err)
 	}
 	select {
 	case <-body.closed:
+		t.Error("the live backend stream was closed")
 	default:
-		t.Error("the backend stream was not closed")
+	}
+}
+
+// TestIdleReaderIgnoresTimeOutsideRead checks that only the time spent
+// waiting on the backend counts: while the copy is busy writing to a slow
+// client, the timer does not run.
+func TestIdleReaderIgnoresTimeOutsideRead(t *testing.T) {
+	body := &dripBody{chunks: []string{"first", "second"}, closed: make(chan struct{})}
+	ir := newIdleReader(body, 200*time.Millisecond)
+	defer ir.timer.Stop()
+	buf := make([]byte, 16)
+	if n, err := ir.Read(buf); err != nil || string(buf[:n]) != "first" {
+		t.Fatalf("first read: %q, %v", buf[:n], err)
+	}
+	time.Sleep(600 * time.Millisecond) // the client takes its time
+	if n, err := ir.Read(buf); err != nil || string(buf[:n]) != "second" {
+		t.Fatalf("read after a slow client: %q, %v", buf[:n], err)
+	}
+	select {
+	case <-body.closed:
+		t.Error("the backend stream was closed while nothing waited on it")
+	default:
 	}
 }
 
 func TestContentDisposition(t *testing.T) {
 	for _, c := range []struct{ name, want string }{
+		// A plain ASCII name: exactly what mime.FormatMediaType gives.
 		{"kubernetes_taskserv.tar.gz", "attachment; filename=kubernetes_taskserv.tar.gz"},
 		{"dir/aws.tar.gz", "attachment; filename=aws.tar.gz"},
 		{"my file.tar.gz", `attachment; filename="my file.tar.gz"`},
-		{"my file é.tar.gz", `attachment; filename="my file _.tar.gz"; filename*=utf-8''my%20file%20%C3%A9.tar.gz`},
+		{`say "hi".tar.gz`, `attachment; filename="say \"hi\".tar.gz"`},
+		// Anything else: an ASCII fallback, then the exact name.
+		{"my file é.tar.gz", `attachment; filename="my file _.tar.gz"; filename*=UTF-8''my%20file%20%C3%A9.tar.gz`},
+		{`ü"\x.tgz`, `attachment; filename="___x.tgz"; filename*=UTF-8''%C3%BC%22%5Cx.tgz`},
+		{"50% off 'ñ'*.zip", `attachment; filename="50% off '_'*.zip"; filename*=UTF-8''50%25%20off%20%27%C3%B1%27%2A.zip`},
+		{"tab\there.zip", `attachment; filename="tab_here.zip"; filename*=UTF-8''tab%09here.zip`},
+		{"日本.tar.gz", `attachment; filename="__.tar.gz"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.tar.gz`},
+		{"\xffx.tgz", `attachment; filename="_x.tgz"; filename*=UTF-8''%EF%BF%BDx.tgz`}, // not UTF-8
 		{"", ""},
+		{"/", ""},
 	} {
-		if got := contentDisposition(c.name); got != c.want {
+		got := contentDisposition(c.name)
+		if got != c.want {
 			t.Errorf("contentDisposition(%q) = %s, want %s", c.name, got, c.want)
+		}
+		if got == "" || !utf8.ValidString(c.name) {
+			continue
+		}
+		// A reader that understands filename* gets the exact name back.
+		typ, params, err := mime.ParseMediaType(got)
+		if want := filepath.Base(c.name); err != nil || typ != "attachment" || params["filename"] != want {
+			t.Errorf("%s parses as %q %q %v, want the file name %q", got, typ, params, err, want)
 		}
 	}
 }
 
 // TestCurlSavesNonASCIINames checks with curl, when it is installed, that
-// `curl -OJ` saves a download with a non-ASCII name under the fallback.
+// `curl -OJ` (which ignores filename*) saves a download with a non-ASCII
+// name under the ASCII fallback rather than the URL's last segment.
 func TestCurlSavesNonASCIINames(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
