@@ -48,6 +48,9 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 					return fmt.Errorf("--to: want HOST/NAMESPACE, got %q", to)
 				}
 				cfg.OCI.Registry, cfg.OCI.Namespace = host, ns
+				// Publishing reads no repository list; the configured one
+				// names repositories of the serving namespace, not of --to.
+				cfg.OCI.Repositories = nil
 				cfg.OCI.Insecure = cfg.OCI.Insecure || insecure
 				if err := cfg.Validate(); err != nil {
 					return fmt.Errorf("--to: %w", err)

@@ -153,7 +153,10 @@ func TestPublishToRegistryThenServe(t *testing.T) {
 	if err := os.WriteFile(zipFile, zipOf(t, "README", "zipped"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, t.TempDir(), env, "publish", zipFile, "--type", "cluster", "--name", "zipped", "--version", "0.1.0", "--to", to, "--insecure")
+	// A repository list of the serving namespace has nothing to do with
+	// where --to publishes.
+	withList := append(env[:len(env):len(env)], "EXTENSION_REGISTRY_OCI_REPOSITORIES=provisioning-extensions/aws")
+	mustRun(t, t.TempDir(), withList, "publish", zipFile, "--type", "cluster", "--name", "zipped", "--version", "0.1.0", "--to", to, "--insecure")
 
 	// The same folder into the embedded store.
 	local := t.TempDir()
