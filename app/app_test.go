@@ -3,8 +3,6 @@ package app
 import (
 	"archive/tar"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // e2eDemo is a registry started as `serve --demo` starts it: the examples
@@ -68,19 +67,7 @@ func e2eGet(t *testing.T, url string, v any) http.Header {
 }
 
 // e2eSum is the sha256 of the file at path as "sha256:<hex>".
-func e2eSum(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
+func e2eSum(t *testing.T, path string) string { s, _ := testserver.FileDigest(t, path); return s }
 
 // e2eDownloadOJ saves url into dir as `curl -OJ` does: with curl when it
 // is installed, else with the file name of the Content-Disposition header.

@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -172,10 +170,7 @@ func srcKeys(m map[string]registry.Extension) string {
 	return strings.Join(ks, ",")
 }
 
-func srcHex(data []byte) string {
-	h := sha256.Sum256(data)
-	return hex.EncodeToString(h[:])
-}
+func srcHex(data []byte) string { return testserver.SHA256(data) }
 
 // TestSourcesPrecedence runs the whole service over a real Gitea and the
 // embedded OCI store that both hold provider/aws, in both source orders,

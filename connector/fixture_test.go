@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -144,8 +142,7 @@ func makeArchive(tb testing.TB, name, content string) (path string, data []byte,
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return path, buf.Bytes(), "sha256:" + hex.EncodeToString(sum[:])
+	return path, buf.Bytes(), testserver.Digest(buf.Bytes())
 }
 
 // closedPortURL returns an http URL on loopback where nothing listens.

@@ -3,9 +3,7 @@ package gitea_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"os"
@@ -106,16 +104,10 @@ func ctx(t *testing.T) context.Context {
 }
 
 // sum returns "sha256:<hex>" of data.
-func sum(data []byte) string {
-	h := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(h[:])
-}
+func sum(data []byte) string { return testserver.Digest(data) }
 
 // hexSum returns the bare hex SHA-256 of data.
-func hexSum(data []byte) string {
-	h := sha256.Sum256(data)
-	return hex.EncodeToString(h[:])
-}
+func hexSum(data []byte) string { return testserver.SHA256(data) }
 
 // wantKind fails the test unless err is of kind (errors.Is) and carries a
 // client-facing message.

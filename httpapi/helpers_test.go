@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -182,27 +180,10 @@ func mustWrite(t *testing.T, path string, data []byte) string {
 	return path
 }
 
-// fileSum returns "sha256:<hex>" and the size of the file at path, read as
-// a stream.
-func fileSum(t *testing.T, path string) (string, int64) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n
-}
+// fileSum returns "sha256:<hex>" and the size of the file at path.
+func fileSum(t *testing.T, path string) (string, int64) { return testserver.FileDigest(t, path) }
 
-func bytesSum(b []byte) string {
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
+func bytesSum(b []byte) string { return testserver.Digest(b) }
 
 // response is an answer of the service, its body read.
 type response struct {

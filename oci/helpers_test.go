@@ -139,15 +139,7 @@ func mustWrite(tb testing.TB, path string, data []byte) string {
 }
 
 // fileSum returns "sha256:<hex>" and the size of the file at path.
-func fileSum(tb testing.TB, path string) (string, int64) {
-	tb.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:]), int64(len(data))
-}
+func fileSum(tb testing.TB, path string) (string, int64) { return testserver.FileDigest(tb, path) }
 
 // mustPublish publishes a and fails the test on error.
 func mustPublish(tb testing.TB, b *Backend, a Artifact) ocispec.Descriptor {

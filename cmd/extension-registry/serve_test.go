@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // TestServeDemo runs the README's first command, `serve --demo`, in a
@@ -122,21 +124,6 @@ func TestServeDemo(t *testing.T) {
 	})
 }
 
-func sha256File(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
+func sha256File(t *testing.T, path string) string { s, _ := testserver.FileDigest(t, path); return s }
 
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
+func sha256Hex(b []byte) string { return testserver.SHA256(b) }
