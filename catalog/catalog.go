@@ -118,9 +118,9 @@ func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (regi
 					c.setOwner(key, ext.Source)
 					return ext, true, nil
 				}
-				if owner, ok := c.owner(key); ok && failing[owner] {
+				if c.ownedByFailing(key, failing) {
 					c.log.Warn("not serving a shadowed copy while the source that serves the extension fails",
-						"extension", key, "source", owner, "shadowed", b.Source(), "error", failed)
+						"extension", key, "shadowed", b.Source(), "error", failed)
 					return registry.Extension{}, false, failed
 				}
 				c.log.Warn("serving extension from a lower-precedence source while a higher one fails",
@@ -145,12 +145,13 @@ func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (regi
 	})
 }
 
-// owner returns the source known to serve the extension key ("type/name").
-func (c *Catalog) owner(key string) (registry.Source, bool) {
+// ownedByFailing reports whether the source known to serve the extension
+// key ("type/name") is one of failing.
+func (c *Catalog) ownedByFailing(key string, failing map[registry.Source]bool) bool {
 	c.ownersMu.Lock()
 	defer c.ownersMu.Unlock()
 	src, ok := c.owners[key]
-	return src, ok
+	return ok && failing[src]
 }
 
 // setOwner records the source that serves the extension key.

@@ -100,7 +100,7 @@ func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, comple
 					"extension", e.Key(), "served_from", owner, "shadowed", c.backends[i].Source())
 				continue
 			}
-			if owner, ok := c.owner(e.Key()); ok && failing[owner] {
+			if len(failing) > 0 && c.ownedByFailing(e.Key(), failing) {
 				// The source that serves it fails: its copy here is
 				// shadowed, and is not served in its place.
 				continue

@@ -69,20 +69,15 @@ func basicCredentials(t Target) (Credentials, error) {
 // giteaCredentials returns the credentials a Gitea backend is built with:
 // basic auth (the password may be a personal access token) or a token.
 func giteaCredentials(t Target) (Credentials, error) {
-	switch t.SecretType {
-	case "":
-		return Credentials{}, nil
-	case SecretBasicAuth:
-		return basicCredentials(t)
-	case SecretDockerConfigJSON:
+	if t.SecretType == SecretDockerConfigJSON {
 		return Credentials{}, badHeader(HeaderAuth, "Secret type %s is for OCI registries; Gitea takes %s or a Secret with a token key", SecretDockerConfigJSON, SecretBasicAuth)
-	default:
-		return genericCredentials(t)
 	}
+	return ociCredentials(t)
 }
 
-// ociCredentials returns the credentials an OCI backend is built with. A
-// dockerconfigjson Secret gives the entry of the registry's host.
+// ociCredentials returns the credentials an OCI backend is built with: none
+// without a Secret, basic auth, the entry of the registry's host in a
+// dockerconfigjson Secret, else a token (or username and password) by key.
 func ociCredentials(t Target) (Credentials, error) {
 	switch t.SecretType {
 	case "":

@@ -7,6 +7,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
+	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // TestCredentials runs against a registry protected by htpasswd: the right
@@ -56,5 +57,25 @@ func TestCredentials(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCredentialMapping checks how RemoteOptions become oras-go
+// credentials: a token is the access token (and the password of a username
+// given without one), an identity token the OAuth2 refresh token.
+func TestCredentialMapping(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts RemoteOptions
+		want auth.Credential
+	}{
+		{"basic", RemoteOptions{Username: "u", Password: "p"}, auth.Credential{Username: "u", Password: "p"}},
+		{"token", RemoteOptions{Token: "t"}, auth.Credential{AccessToken: "t"}},
+		{"username and token", RemoteOptions{Username: "u", Token: "t"}, auth.Credential{Username: "u", Password: "t", AccessToken: "t"}},
+		{"identity token", RemoteOptions{Username: "u", RefreshToken: "r"}, auth.Credential{Username: "u", RefreshToken: "r"}},
+	} {
+		if got := credential(c.opts); got != c.want {
+			t.Errorf("%s: credential = %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }
