@@ -29,6 +29,10 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
+	Server Server
+	// RateLimit limits requests per client address (rate_limit.*).
+	RateLimit RateLimit
 }
 
 // Cache configures the catalog cache.
@@ -80,6 +84,7 @@ func Default() Config {
 		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
 		OCI:      OCI{Namespace: "provisioning-extensions"},
 		Sources:  []string{"gitea", "oci"},
+		Server:   DefaultServer(),
 	}
 }
 
