@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for FUZZTIME each (default 10s): `make fuzz`.
-# `make test` runs them with FUZZTIME=2s. A failure leaves its input in the
+# `make test` runs them with FUZZTIME=3s. A failure leaves its input in the
 # package's testdata/fuzz/<Target>/, where `go test` replays it from then on.
 set -euo pipefail
 FUZZTIME="${FUZZTIME:-10s}"
