@@ -173,7 +173,6 @@ func (c *Config) checkExclusive() error {
 	return nil
 }
 
-
 // applyEnv applies every EXTENSION_REGISTRY_* variable of env. A variable
 // with the prefix that names no key is refused, so that a typo does not
 // silently leave a default in place.
