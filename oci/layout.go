@@ -106,6 +106,11 @@ func (s *layoutStore) repositories(ctx context.Context, prefix string) ([]string
 // open returns a read-only view of the layout at path as of its current
 // index.json, reusing the previous view when the index is unchanged.
 func (s *layoutStore) open(ctx context.Context, path string) (repo, error) {
+	// The file system does not watch the context: check it here, so that
+	// a cancelled call fails with its context's error like a remote one.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	dir := s.dir(path)
 	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
