@@ -55,6 +55,9 @@ type store interface {
 	open(ctx context.Context, path string) (repo, error)
 	// target returns a writable repository, created when missing.
 	target(ctx context.Context, path string) (oras.Target, error)
+	// lock serialises the writers of the repository at path, across
+	// processes for the layout store; unlock releases it.
+	lock(ctx context.Context, path string) (unlock func(), err error)
 	// probe checks that the store answers and accepts the credentials.
 	probe(ctx context.Context) error
 	// allowed reports whether path may be read directly (Get, Open): false

@@ -180,6 +180,9 @@ func (s *remoteStore) target(ctx context.Context, path string) (oras.Target, err
 	return r, nil
 }
 
+// lock is a no-op: the registry serialises its own writes, tag by tag.
+func (s *remoteStore) lock(context.Context, string) (func(), error) { return func() {}, nil }
+
 func (s *remoteStore) probe(ctx context.Context) error {
 	err := s.reg.Ping(ctx)
 	if errors.Is(err, errdef.ErrNotFound) {
