@@ -33,7 +33,11 @@ var errStalled = errors.New("the backend sent nothing for too long")
 // archiveIdleTimeout: arc.Body is then closed to end that read), the
 // failure is logged with attrs and the connection is cut
 // (http.ErrAbortHandler), so that the client sees an incomplete body rather
-// than a short file presented as complete. The caller closes arc.Body.
+// than a short file presented as complete. The end of the stream (the
+// latest read, up to holdBack bytes) is held back until the backend's
+// verifying reader ends cleanly, so that an archive failing its size or
+// digest check is a failed transfer for every client (see
+// copyHoldingBack). The caller closes arc.Body.
 func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive, log *slog.Logger, attrs ...any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
@@ -52,7 +56,7 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	}
 	body := newIdleReader(arc.Body, archiveIdleTimeout)
 	defer body.timer.Stop()
-	_, err := io.Copy(w, body)
+	err := copyHoldingBack(w, body)
 	if body.stalled {
 		// Even when the closed stream then read as a clean end: without
 		// Content-Length a normal return would end the chunked body and
@@ -64,6 +68,46 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 			log.Warn("download interrupted", append([]any{"path", r.URL.Path, "error", err}, attrs...)...)
 		}
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// holdBack is the size of the read buffers of copyHoldingBack: the most it
+// keeps from the client until the stream has ended cleanly.
+const holdBack = 32 << 10
+
+// copyHoldingBack copies src to dst, always one read behind: the bytes of
+// the latest read are written only once the next read has succeeded, and
+// the last ones only when src ends with a clean io.EOF. The backends verify
+// an archive's size and digest in the read that reaches its end, so the
+// end of the stream is never delivered before it is verified: on a
+// mismatch (or any other failure) the held bytes are dropped and the error
+// returned, and the caller cuts the connection. A client then receives
+// fewer bytes than Content-Length, or a chunked body without its final
+// chunk: a failed transfer, never a complete wrong file.
+func copyHoldingBack(dst io.Writer, src io.Reader) error {
+	cur, next := make([]byte, holdBack), make([]byte, holdBack)
+	held := 0 // bytes at the start of cur not yet written
+	for {
+		n, err := src.Read(next)
+		if err != nil && err != io.EOF {
+			return err // cur[:held] and next[:n] are dropped
+		}
+		if n > 0 {
+			if held > 0 {
+				if _, werr := dst.Write(cur[:held]); werr != nil {
+					return werr
+				}
+			}
+			cur, next, held = next, cur, n
+		}
+		if err == io.EOF {
+			if held > 0 {
+				if _, werr := dst.Write(cur[:held]); werr != nil {
+					return werr
+				}
+			}
+			return nil
+		}
 	}
 }
 
