@@ -41,8 +41,8 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 		Registry:     cfg.OCI.Registry,
 		Namespace:    cfg.OCI.Namespace,
 		Username:     cfg.OCI.Username,
-		Password:     cfg.OCI.Password,
-		Token:        cfg.OCI.Token,
+		Password:     cfg.OCI.Password.Reveal(),
+		Token:        cfg.OCI.Token.Reveal(),
 		Insecure:     cfg.OCI.Insecure,
 		Repositories: cfg.OCI.Repositories,
 		Transport:    rt,
@@ -63,9 +63,9 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 			b, err := gitea.New(gitea.Options{
 				URL:           cfg.Gitea.URL,
 				Organizations: cfg.Gitea.Organizations,
-				Token:         cfg.Gitea.Token,
+				Token:         cfg.Gitea.Token.Reveal(),
 				Username:      cfg.Gitea.Username,
-				Password:      cfg.Gitea.Password,
+				Password:      cfg.Gitea.Password.Reveal(),
 				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", shared)},
 				Logger:        log.With("backend", "gitea"),
 			})

@@ -6,6 +6,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 )
 
 // EnvPrefix starts every environment variable the configuration reads.
@@ -29,6 +31,10 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+
+	// given records, while Load runs, which key paths were set and where
+	// (for keys that conflict with one another); nil once Load returns.
+	given map[string]string
 }
 
 // Cache configures the catalog cache.
@@ -43,9 +49,9 @@ type Gitea struct {
 	// Organizations are read in order. Without URL they are only the
 	// ConnectorClass API's default for requests without ?organization=.
 	Organizations []string
-	Token         string
+	Token         secret.Value
 	Username      string
-	Password      string
+	Password      secret.Value
 }
 
 // Enabled reports whether a Gitea server is configured.
@@ -57,8 +63,8 @@ type OCI struct {
 	Registry     string
 	Namespace    string
 	Username     string
-	Password     string
-	Token        string
+	Password     secret.Value
+	Token        secret.Value
 	Insecure     bool
 	Repositories []string
 }
@@ -96,6 +102,10 @@ func Load(file string, env []string) (Config, error) {
 	if err := c.applyEnv(env); err != nil {
 		return Config{}, err
 	}
+	if err := c.checkExclusive(); err != nil {
+		return Config{}, err
+	}
+	c.given = nil
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
