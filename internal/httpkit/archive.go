@@ -166,11 +166,16 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 // backslash replaced by "_" (what `curl -OJ`, which ignores filename*,
 // saves under), then the exact name as filename*= in the UTF-8 form of
 // RFC 8187 (RFC 6266).
+//
+// A name longer than MaxFileName bytes (a 20,000-character layer title) is
+// shortened to that length, keeping its extension, so that the header stays
+// small and `curl -OJ` can create the file.
 func contentDisposition(fileName string) string {
 	name := path.Base(fileName)
 	if name == "." || name == "/" || name == "" {
 		return ""
 	}
+	name = shortName(name)
 	plain := true
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c < 0x20 || c > 0x7e {
@@ -188,6 +193,30 @@ func contentDisposition(fileName string) string {
 		return c
 	}, name)
 	return `attachment; filename="` + fallback + `"; filename*=` + extValue(name)
+}
+
+// MaxFileName is the longest file name a download is offered under, in
+// bytes: below the 255 bytes most file systems allow.
+const MaxFileName = 128
+
+// shortName returns name cut to MaxFileName bytes, keeping its extension
+// (".tar.gz" counts as one) when it has a short one, on a UTF-8 boundary.
+func shortName(name string) string {
+	if len(name) <= MaxFileName {
+		return name
+	}
+	ext := path.Ext(name)
+	if inner := path.Ext(strings.TrimSuffix(name, ext)); inner == ".tar" {
+		ext = inner + ext
+	}
+	if len(ext) > 16 {
+		ext = ""
+	}
+	cut := MaxFileName - len(ext)
+	for cut > 0 && !utf8RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + ext
 }
 
 // extValue returns s as an RFC 8187 ext-value: the charset UTF-8, an empty

@@ -248,6 +248,10 @@ func TestContentDisposition(t *testing.T) {
 		{"\xffx.tgz", `attachment; filename="_x.tgz"; filename*=UTF-8''%EF%BF%BDx.tgz`}, // not UTF-8
 		{"", ""},
 		{"/", ""},
+		// A very long name: cut to MaxFileName bytes, the extension kept.
+		{strings.Repeat("x", 20000) + ".tar.gz", "attachment; filename=" + strings.Repeat("x", MaxFileName-7) + ".tar.gz"},
+		{strings.Repeat("é", 200) + ".zip", `attachment; filename="` + strings.Repeat("_", 62) + `.zip"; filename*=UTF-8''` + strings.Repeat("%C3%A9", 62) + ".zip"},
+		{strings.Repeat("y", 300), "attachment; filename=" + strings.Repeat("y", MaxFileName)},
 	} {
 		got := contentDisposition(c.name)
 		if got != c.want {
@@ -258,7 +262,7 @@ func TestContentDisposition(t *testing.T) {
 		}
 		// A reader that understands filename* gets the exact name back.
 		typ, params, err := mime.ParseMediaType(got)
-		if want := filepath.Base(c.name); err != nil || typ != "attachment" || params["filename"] != want {
+		if want := shortName(filepath.Base(c.name)); err != nil || typ != "attachment" || params["filename"] != want {
 			t.Errorf("%s parses as %q %q %v, want the file name %q", got, typ, params, err, want)
 		}
 	}
