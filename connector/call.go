@@ -16,6 +16,8 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
+	"github.com/provisioning-platform/extension-registry/metrics"
 )
 
 // call is one forwarded request once its headers are decoded: the tool's
@@ -144,7 +146,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, desc string, er
 		level = slog.LevelInfo
 	}
 	a.log.Log(r.Context(), level, "connector request failed",
-		"method", r.Method, "path", r.URL.Path, "tool", desc, "status", code, "error", err)
+		"method", metrics.Method(r.Method), "path", httpkit.Excerpt(r.URL.Path), "tool", desc, "status", code, "error", err)
 	writeStatus(w, st)
 }
 
