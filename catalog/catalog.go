@@ -84,13 +84,6 @@ func (c *Catalog) Sources() []registry.Source {
 // Stats counts the cache entries per kind.
 func (c *Catalog) Stats() Stats { return c.cache.Stats() }
 
-func (c *Catalog) key(k string) string {
-	if c.scope == "" {
-		return k
-	}
-	return c.scope + "|" + k
-}
-
 func (c *Catalog) backend(src registry.Source) *breaker {
 	for _, b := range c.backends {
 		if b.Source() == src {
@@ -107,7 +100,7 @@ func (c *Catalog) backend(src registry.Source) *breaker {
 // holds it the failure is returned rather than a not-found.
 func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (registry.Extension, error) {
 	key := string(typ) + "/" + name
-	return load(ctx, c.cache, c.key(key), func(ctx context.Context) (registry.Extension, bool, error) {
+	return load(ctx, c.cache, c.metadataKey(typ, name), func(ctx context.Context) (registry.Extension, bool, error) {
 		var failed error
 		failing := map[registry.Source]bool{}
 		for _, b := range c.backends {
@@ -172,7 +165,7 @@ func (c *Catalog) Versions(ctx context.Context, typ registry.Type, name string) 
 	if b == nil {
 		return nil, fmt.Errorf("extension %s comes from unconfigured source %s", ext.Key(), ext.Source)
 	}
-	return load(ctx, c.cache, c.key(string(typ)+"/"+name+"/versions"), func(ctx context.Context) ([]registry.Version, bool, error) {
+	return load(ctx, c.cache, c.versionsKey(typ, name), func(ctx context.Context) ([]registry.Version, bool, error) {
 		vs, err := b.Versions(ctx, typ, name)
 		if errors.Is(err, registry.ErrNotFound) {
 			err = &registry.Error{Kind: registry.ErrNotFound, Message: fmt.Sprintf("Extension %s/%s not found", typ, name), Err: err}

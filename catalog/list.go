@@ -34,8 +34,7 @@ type listing struct {
 }
 
 func (c *Catalog) list(ctx context.Context, f Filter) (listing, error) {
-	key := c.key(fmt.Sprintf("list:%s:%s", f.Type, f.Source))
-	return load(ctx, c.cache, key, func(ctx context.Context) (listing, bool, error) {
+	return load(ctx, c.cache, c.listKey(f), func(ctx context.Context) (listing, bool, error) {
 		if f == (Filter{}) {
 			exts, complete, err := c.merged(ctx)
 			return listing{exts, complete}, complete, err
