@@ -22,6 +22,7 @@ const loadTimeout = 60 * time.Second
 // stores nothing and shares nothing: every call goes to the backend.
 type Cache struct {
 	lru     *expirable.LRU[Key, any]
+	ttl     time.Duration
 	flight  singleflight.Group
 	metrics *metrics.Metrics
 
@@ -44,7 +45,7 @@ func NewCache(capacity int, ttl time.Duration, m *metrics.Metrics) *Cache {
 	if m == nil {
 		m = metrics.New(nil)
 	}
-	return &Cache{lru: expirable.NewLRU[Key, any](capacity, nil, ttl), metrics: m, waiters: map[Key]*waiters{}}
+	return &Cache{lru: expirable.NewLRU[Key, any](capacity, nil, ttl), ttl: ttl, metrics: m, waiters: map[Key]*waiters{}}
 }
 
 // load returns the cached value of key, or calls fn once for all concurrent
@@ -55,14 +56,17 @@ func NewCache(capacity int, ttl time.Duration, m *metrics.Metrics) *Cache {
 func load[T any](ctx context.Context, c *Cache, key Key, fn func(context.Context) (T, bool, error)) (T, error) {
 	kind := key.Kind.String()
 	if c.lru == nil {
+		noteCached(ctx, false, 0)
 		v, _, err := fn(ctx)
 		return v, err
 	}
 	if v, ok := c.lru.Get(key); ok {
 		c.metrics.CacheHits.WithLabelValues(kind).Inc()
+		noteCached(ctx, true, c.ttl)
 		return v.(T), nil
 	}
 	c.metrics.CacheMisses.WithLabelValues(kind).Inc()
+	noteCached(ctx, false, 0)
 	w := c.join(ctx, key)
 	defer c.leave(key, w)
 	ch := c.flight.DoChan(key.flight(), func() (any, error) {
