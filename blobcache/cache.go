@@ -64,6 +64,8 @@ type Cache struct {
 	reserved int64                          // bytes promised to fills in flight
 	flights  map[string]*flight             // fills in flight by hex digest
 	stats    Stats
+	closed   bool
+	fills    sync.WaitGroup // fill goroutines running
 }
 
 // entry is one verified blob.
@@ -122,6 +124,24 @@ func Open(dir string, maxSize int64, log *slog.Logger) (*Cache, error) {
 	c.evictLocked(0)
 	c.mu.Unlock()
 	return c, nil
+}
+
+// Close cancels the fills in flight (their readers fail, their partial
+// blobs are deleted) and waits for them to end. Verified blobs stay on disk
+// for the next Open. Afterwards Stream and Fetch no longer fill: Stream
+// streams from the backend, Fetch returns ErrNotCacheable. Close on a nil
+// Cache does nothing.
+func (c *Cache) Close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.closed = true
+	for _, f := range c.flights {
+		f.cancel()
+	}
+	c.mu.Unlock()
+	c.fills.Wait()
 }
 
 // found is a blob met while loading the directory.

@@ -26,6 +26,7 @@ func mustOpen(tb testing.TB, dir string, maxSize int64) *Cache {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(c.Close) // before the directory's removal
 	return c
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +18,10 @@ import (
 // idleTimeout is how long a fill waits for the next bytes from the backend
 // before it gives up (ErrStalled). A variable so that tests can shorten it.
 var idleTimeout = 60 * time.Second
+
+// copyBuffer is the size of the reads from the backend and of the writes
+// to a client that follows a fill.
+const copyBuffer = 256 << 10
 
 // OpenFunc opens the blob's bytes at the backend. It is called at most once
 // per fill, with a context that ends when the last client waiting for the
@@ -39,8 +44,11 @@ type flight struct {
 	mu      sync.Mutex
 	written int64
 	done    bool
-	err     error         // why the fill failed; nil while running or on success
-	changed chan struct{} // closed and replaced at every change
+	// verified is set once every byte has been written and matched the
+	// digest and size, possibly before done.
+	verified bool
+	err      error         // why the fill failed; nil while running or on success
+	changed  chan struct{} // closed and replaced at every change
 }
 
 // state returns what a reader needs to know, under the flight's lock.
@@ -48,6 +56,23 @@ func (f *flight) state() (written int64, done bool, err error, changed <-chan st
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.written, f.done, f.err, f.changed
+}
+
+// readable returns how many bytes readers may have: all of them once the
+// blob is verified, else all but its last byte. complete is set when the fill
+// has ended after verifying the blob (it is then in place, or could not be
+// kept, which does not change the bytes a reader got). err is why the fill
+// failed before verifying.
+func (f *flight) readable() (limit int64, complete bool, err error, changed <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.verified {
+		return f.written, f.done, nil, f.changed
+	}
+	if f.err != nil {
+		return 0, false, f.err, f.changed
+	}
+	return min(f.written, f.size-1), false, nil, f.changed
 }
 
 // update records progress or the end and wakes every waiting reader.
@@ -82,7 +107,7 @@ func (c *Cache) acquire(ctx context.Context, hex string, size int64, open OpenFu
 		}
 		return nil, r, err
 	}
-	if size < 0 || size > c.maxSize {
+	if size < 0 || size > c.maxSize || c.closed {
 		return nil, nil, ErrNotCacheable
 	}
 	c.evictLocked(size)
@@ -109,7 +134,11 @@ func (c *Cache) acquire(ctx context.Context, hex string, size int64, open OpenFu
 	c.reserved += size
 	c.stats.Misses++
 	c.stats.Fetches++
-	go c.fill(f, open)
+	c.fills.Add(1)
+	go func() {
+		defer c.fills.Done()
+		c.fill(f, open)
+	}()
 	return nil, r, nil
 }
 
@@ -133,8 +162,11 @@ func (c *Cache) detach(f *flight) {
 	if f.n > 0 {
 		return
 	}
-	if _, done, _, _ := f.state(); done {
-		return
+	f.mu.Lock()
+	verified := f.verified
+	f.mu.Unlock()
+	if verified {
+		return // nothing left to download: let it move into place
 	}
 	f.cancel()
 	if c.flights[f.hex] == f {
@@ -147,6 +179,9 @@ func (c *Cache) detach(f *flight) {
 func (c *Cache) fill(f *flight, open OpenFunc) {
 	err := c.download(f, open)
 	if err == nil {
+		// Verified: readers may have the tail now, while the blob is
+		// made durable and moved into place.
+		f.update(func() { f.verified = true })
 		err = f.writer.Sync()
 	}
 	if cerr := f.writer.Close(); err == nil && cerr != nil {
@@ -199,8 +234,9 @@ func (c *Cache) download(f *flight, open OpenFunc) error {
 	var stalled atomic.Bool
 	timer := time.AfterFunc(idleTimeout, func() { stalled.Store(true); body.Close() })
 	defer timer.Stop()
-	h := sha256.New()
-	buf := make([]byte, 64<<10)
+	h := newHasher()
+	defer h.stop()
+	buf := make([]byte, copyBuffer)
 	var n int64
 	for {
 		m, rerr := body.Read(buf)
@@ -209,8 +245,11 @@ func (c *Cache) download(f *flight, open OpenFunc) error {
 			if n+int64(m) > f.size {
 				return fmt.Errorf("%w: more than the expected %d bytes", ErrMismatch, f.size)
 			}
-			h.Write(buf[:m])
-			if _, werr := f.writer.Write(buf[:m]); werr != nil {
+			// Hashing and writing the chunk run side by side.
+			h.start(buf[:m])
+			_, werr := f.writer.Write(buf[:m])
+			h.wait()
+			if werr != nil {
 				return fmt.Errorf("blobcache: write: %w", werr)
 			}
 			n += int64(m)
@@ -232,11 +271,39 @@ func (c *Cache) download(f *flight, open OpenFunc) error {
 	if n != f.size {
 		return fmt.Errorf("%w: %d bytes, expected %d", ErrMismatch, n, f.size)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.hex {
+	if got := hex.EncodeToString(h.h.Sum(nil)); got != f.hex {
 		return fmt.Errorf("%w: got sha256:%s", ErrMismatch, got)
 	}
 	return nil
 }
+
+// hasher hashes chunks on its own goroutine, so that a fill hashes a chunk
+// while it writes it to disk.
+type hasher struct {
+	h    hash.Hash
+	in   chan []byte
+	done chan struct{}
+}
+
+func newHasher() *hasher {
+	h := &hasher{h: sha256.New(), in: make(chan []byte), done: make(chan struct{})}
+	go func() {
+		for b := range h.in {
+			h.h.Write(b)
+			h.done <- struct{}{}
+		}
+	}()
+	return h
+}
+
+// start hashes b; b must not change until wait returns.
+func (h *hasher) start(b []byte) { h.in <- b }
+
+// wait waits for the chunk given to start.
+func (h *hasher) wait() { <-h.done }
+
+// stop ends the goroutine.
+func (h *hasher) stop() { close(h.in) }
 
 // syncDir makes a rename into dir durable.
 func syncDir(dir string) {

@@ -29,7 +29,7 @@ type registryBlob struct {
 	gate       chan struct{} // when set, the body's first Read waits for it
 }
 
-func pushBlob(t *testing.T, reg *testserver.Registry, repo string, size int) *registryBlob {
+func pushBlob(t testing.TB, reg *testserver.Registry, repo string, size int) *registryBlob {
 	t.Helper()
 	dir := t.TempDir()
 	data := randomBlob(t, size)

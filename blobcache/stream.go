@@ -88,12 +88,12 @@ func (c *Cache) Fetch(ctx context.Context, digest string, size int64, open OpenF
 		return file, st.Size(), nil
 	}
 	for {
-		_, done, ferr, changed := r.f.state()
-		if done {
-			if ferr != nil {
-				r.Close()
-				return nil, 0, ferr
-			}
+		_, complete, ferr, changed := r.f.readable()
+		if ferr != nil {
+			r.Close()
+			return nil, 0, ferr
+		}
+		if complete {
 			// The reader's descriptor is the verified blob's, whatever
 			// has been evicted since.
 			file := r.file
@@ -131,19 +131,12 @@ func (r *fillReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		written, done, err, changed := r.f.state()
+		limit, complete, err, changed := r.f.readable()
 		if err != nil {
 			return 0, err
 		}
-		limit := written
-		if !done && limit >= r.f.size {
-			limit = r.f.size - 1 // the tail waits for the verdict
-		}
 		if r.pos < limit {
-			n := int64(len(p))
-			if n > limit-r.pos {
-				n = limit - r.pos
-			}
+			n := min(int64(len(p)), limit-r.pos)
 			m, rerr := r.file.ReadAt(p[:n], r.pos)
 			r.pos += int64(m)
 			if rerr != nil && !errors.Is(rerr, io.EOF) {
@@ -153,13 +146,36 @@ func (r *fillReader) Read(p []byte) (int, error) {
 				return m, nil
 			}
 		}
-		if done && r.pos >= written {
+		if complete && r.pos >= limit {
 			return 0, io.EOF
 		}
 		select {
 		case <-changed:
 		case <-r.ctx.Done():
 			return 0, r.ctx.Err()
+		}
+	}
+}
+
+// WriteTo copies the rest of the blob to w as the fill writes it, in large
+// writes; io.Copy uses it. It fails like Read.
+func (r *fillReader) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, copyBuffer)
+	var total int64
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
 		}
 	}
 }
