@@ -25,6 +25,7 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	Cache    Cache
+	Blobs    Blobs
 	Gitea    Gitea
 	OCI      OCI
 	// Sources is the precedence order of the backends; a source left out
@@ -84,6 +85,7 @@ func Default() Config {
 		DataDir:  "./data",
 		LogLevel: "info",
 		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
+		Blobs:    Blobs{MaxSize: defaultBlobsMaxSize},
 		OCI:      OCI{Namespace: "provisioning-extensions"},
 		Sources:  []string{"gitea", "oci"},
 	}
