@@ -22,9 +22,13 @@ type Config struct {
 	DataDir string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	Cache    Cache
-	Gitea    Gitea
-	OCI      OCI
+	// LogFormat is text (the default) or json.
+	LogFormat string
+	// TLS makes the service serve HTTPS.
+	TLS   TLS
+	Cache Cache
+	Gitea Gitea
+	OCI   OCI
 	// Sources is the precedence order of the backends; a source left out
 	// is not served.
 	Sources    []string
@@ -46,6 +50,9 @@ type Gitea struct {
 	Token         string
 	Username      string
 	Password      string
+	// CAFile names a PEM file of CA certificates trusted for the Gitea
+	// server, beside the system's.
+	CAFile string
 }
 
 // Enabled reports whether a Gitea server is configured.
@@ -61,6 +68,9 @@ type OCI struct {
 	Token        string
 	Insecure     bool
 	Repositories []string
+	// CAFile names a PEM file of CA certificates trusted for the
+	// registry, beside the system's.
+	CAFile string
 }
 
 // Connectors configures the ConnectorClass API.
@@ -74,12 +84,13 @@ type Connectors struct {
 // Default returns the configuration with every default of the contract.
 func Default() Config {
 	return Config{
-		Listen:   ":8082",
-		DataDir:  "./data",
-		LogLevel: "info",
-		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
-		OCI:      OCI{Namespace: "provisioning-extensions"},
-		Sources:  []string{"gitea", "oci"},
+		Listen:    ":8082",
+		DataDir:   "./data",
+		LogLevel:  "info",
+		LogFormat: "text",
+		Cache:     Cache{TTL: 5 * time.Minute, Capacity: 1000},
+		OCI:       OCI{Namespace: "provisioning-extensions"},
+		Sources:   []string{"gitea", "oci"},
 	}
 }
 

@@ -57,7 +57,7 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 				}
 				where = to
 			}
-			log := newLogger(cfg.LogLevel)
+			log := newLogger(cfg)
 			b, err := app.NewOCI(cfg, nil, log)
 			if err != nil {
 				return err

@@ -26,7 +26,7 @@ func newServeCmd() *cobra.Command {
 					return fmt.Errorf("--listen: %w", err)
 				}
 			}
-			log := newLogger(cfg.LogLevel)
+			log := newLogger(cfg)
 			ctx := cmd.Context()
 			if demo {
 				if cfg.OCI.Registry != "" {
