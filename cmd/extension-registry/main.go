@@ -28,9 +28,10 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newPublishCmd())
+	addClientCommands(root)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "extension-registry:", err)
-		os.Exit(1)
+		fmt.Fprintln(os.Stderr, "extension-registry:", printable(err.Error()))
+		os.Exit(exitCode(err))
 	}
 }
 
