@@ -50,6 +50,7 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 		Username:     cfg.OCI.Username,
 		Password:     cfg.OCI.Password,
 		Token:        cfg.OCI.Token,
+		RefreshToken: cfg.OCI.RefreshToken,
 		Insecure:     cfg.OCI.Insecure,
 		Repositories: cfg.OCI.Repositories,
 		Transport:    rt,

@@ -71,6 +71,9 @@ type OCI struct {
 	// CAFile names a PEM file of CA certificates trusted for the
 	// registry, beside the system's.
 	CAFile string
+	// RefreshToken is an identity token from a Docker/oras login store
+	// (publish --to); no configuration key sets it.
+	RefreshToken string
 }
 
 // Connectors configures the ConnectorClass API.
