@@ -80,12 +80,19 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
+	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	tlsLn, err := listenTLS(cfg, ln)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	ln = tlsLn
 	return &App{
 		cfg: cfg,
 		log: log,

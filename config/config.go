@@ -24,10 +24,14 @@ type Config struct {
 	DataDir string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	Cache    Cache
-	Blobs    Blobs
-	Gitea    Gitea
-	OCI      OCI
+	// LogFormat is text (the default) or json.
+	LogFormat string
+	// TLS makes the service serve HTTPS.
+	TLS   TLS
+	Cache Cache
+	Blobs Blobs
+	Gitea Gitea
+	OCI   OCI
 	// Sources is the precedence order of the backends; a source left out
 	// is not served.
 	Sources    []string
@@ -53,6 +57,9 @@ type Gitea struct {
 	Token         secret.Value
 	Username      string
 	Password      secret.Value
+	// CAFile names a PEM file of CA certificates trusted for the Gitea
+	// server, beside the system's.
+	CAFile string
 }
 
 // Enabled reports whether a Gitea server is configured.
@@ -68,6 +75,12 @@ type OCI struct {
 	Token        secret.Value
 	Insecure     bool
 	Repositories []string
+	// CAFile names a PEM file of CA certificates trusted for the
+	// registry, beside the system's.
+	CAFile string
+	// RefreshToken is an identity token from a Docker/oras login store
+	// (publish --to); no configuration key sets it.
+	RefreshToken secret.Value
 }
 
 // Connectors configures the ConnectorClass API.
@@ -81,13 +94,14 @@ type Connectors struct {
 // Default returns the configuration with every default of the contract.
 func Default() Config {
 	return Config{
-		Listen:   ":8082",
-		DataDir:  "./data",
-		LogLevel: "info",
-		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
-		Blobs:    Blobs{MaxSize: defaultBlobsMaxSize},
-		OCI:      OCI{Namespace: "provisioning-extensions"},
-		Sources:  []string{"gitea", "oci"},
+		Listen:    ":8082",
+		DataDir:   "./data",
+		LogLevel:  "info",
+		LogFormat: "text",
+		Cache:     Cache{TTL: 5 * time.Minute, Capacity: 1000},
+		Blobs:     Blobs{MaxSize: defaultBlobsMaxSize},
+		OCI:       OCI{Namespace: "provisioning-extensions"},
+		Sources:   []string{"gitea", "oci"},
 	}
 }
 
