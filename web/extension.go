@@ -13,7 +13,7 @@ import (
 // Bounds on what an extension page shows of the backend's metadata, so
 // that a page stays small whatever an artifact's annotations hold.
 const (
-	versionsPerPage = 25
+	versionsPerPage = 20
 	pageDescription = 2000
 	maxTags         = 20
 	maxTagLen       = 40

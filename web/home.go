@@ -12,10 +12,10 @@ import (
 )
 
 // perPage is how many extensions a list page shows; more are paged.
-const perPage = 48
+const perPage = 40
 
 // cardDescription bounds the description a list card shows.
-const cardDescription = 240
+const cardDescription = 200
 
 // listPage is the home page and the search results.
 type listPage struct {
