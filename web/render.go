@@ -43,8 +43,8 @@ type layout struct {
 	Type  string
 	// Down lists the sources that fail right now, shown as a notice.
 	Down []sourceDown
-	// CSS and JS are the asset URLs, carrying their content hash.
-	CSS, JS string
+	// CSS, JS and Icon are the asset URLs, carrying their content hash.
+	CSS, JS, Icon string
 }
 
 // render executes page with data and writes it with status: the security
@@ -107,5 +107,5 @@ func (p *Pages) plainError(w http.ResponseWriter, status int, msg string) {
 
 // newLayout returns the layout fields shared by every page.
 func (p *Pages) newLayout(r *http.Request, title string) layout {
-	return layout{Title: title, Down: p.status.down(r.Context()), CSS: assetURL("style.css"), JS: assetURL("app.js")}
+	return layout{Title: title, Down: p.status.down(r.Context()), CSS: assetURL("style.css"), JS: assetURL("app.js"), Icon: assetURL("favicon.svg")}
 }
