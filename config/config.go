@@ -36,6 +36,10 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
+	Server Server
+	// RateLimit limits requests per client address (rate_limit.*).
+	RateLimit RateLimit
 
 	// given records, while Load runs, which key paths were set and where
 	// (for keys that conflict with one another); nil once Load returns.
@@ -102,6 +106,7 @@ func Default() Config {
 		Blobs:     Blobs{MaxSize: defaultBlobsMaxSize},
 		OCI:       OCI{Namespace: "provisioning-extensions"},
 		Sources:   []string{"gitea", "oci"},
+		Server:    DefaultServer(),
 	}
 }
 
