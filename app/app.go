@@ -19,6 +19,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/internal/edge"
 	"github.com/provisioning-platform/extension-registry/metrics"
+	"github.com/provisioning-platform/extension-registry/web"
 )
 
 // Version is the service version /health reports; set at build time with
@@ -76,6 +77,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
+	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
+	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -84,10 +88,15 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	}
 	srv, eln, e, err := newServer(cfg, mux, ln, log)
 	if err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return nil, err
 	}
-	return &App{cfg: cfg, log: log, ln: eln, srv: srv, edge: e, catalog: cat}, nil
+	tlsLn, err := listenTLS(cfg, eln)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat}, nil
 }
 
 // Addr is the address the registry listens on.
