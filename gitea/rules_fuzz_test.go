@@ -17,7 +17,10 @@ func FuzzParseChecksum(f *testing.F) {
 	f.Add(h+" *./dist/aws_prov.tar.gz\r\n", "aws_prov.tar.gz", false)
 	f.Add("garbage\n\n"+h, "a", false)
 	f.Fuzz(func(t *testing.T, content, file string, single bool) {
-		got := parseChecksum(strings.NewReader(content), file, single)
+		got, err := parseChecksum(strings.NewReader(content), file, single)
+		if err != nil && got != "" {
+			t.Fatalf("both a checksum and an error: %q, %v", got, err)
+		}
 		if got != "" && (!isSHA256(got) || got != strings.ToLower(got)) {
 			t.Fatalf("checksum %q", got)
 		}

@@ -9,7 +9,7 @@ targets=(
 	"./connector:FuzzParseTarget"
 	"./internal/edge:FuzzCheckQuery"
 	"./internal/edge:FuzzCheckPath"
-	"./httpapi:FuzzIntParam"
+	"./internal/httpkit:FuzzInt"
 	"./gitea:FuzzParseChecksum"
 	"./gitea:FuzzChooseAssets"
 	"./gitea:FuzzValidName"
