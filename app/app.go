@@ -87,7 +87,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv, eln, e, err := newServer(cfg, mux, ln, log, pageFaces(pages)...)
+	srv, eln, e, err := newServer(cfg, mux, ln, reg, log, pageFaces(pages)...)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err

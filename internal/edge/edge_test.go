@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // jsonFail writes {"face":..., "status":..., "message":...}, so tests see
@@ -124,7 +127,17 @@ func manyParams(n int) string {
 func TestInflightCap(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 4)
-	h := newTestEdge(t, Options{MaxInflight: 2}).Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	reg := prometheus.NewRegistry()
+	e := newTestEdge(t, Options{MaxInflight: 2, Registerer: reg})
+	defer func() {
+		if n := testutil.ToFloat64(e.refused.WithLabelValues(reasonInflight)); n != 1 {
+			t.Errorf("http_edge_refused_total{reason=max_inflight} = %v, want 1", n)
+		}
+		if n, _ := testutil.GatherAndCount(reg, "http_edge_refused_total"); n != 3 {
+			t.Errorf("%d series, want the 3 reasons", n)
+		}
+	}()
+	h := e.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		entered <- struct{}{}
 		<-release
 	}))
