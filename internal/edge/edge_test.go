@@ -260,3 +260,28 @@ func TestCannedAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestRewriteOnlyCanned checks that writes which merely look like a canned
+// answer are passed through untouched.
+func TestRewriteOnlyCanned(t *testing.T) {
+	e := newTestEdge(t, Options{})
+	head := []byte("GET /api/v1/x HTTP/1.1\r\n")
+	canned := "HTTP/1.1 400 Bad Request" + cannedHeaders + "400 Bad Request"
+	if _, ok := e.rewrite([]byte(canned), head); !ok {
+		t.Fatal("the canned 400 was not rewritten")
+	}
+	for name, p := range map[string]string{
+		"no request read since the last write": canned,
+		"body differs":                         "HTTP/1.1 400 Bad Request" + cannedHeaders + "hello",
+		"a real answer":                        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\r\n{}",
+		"long":                                 "HTTP/1.1 400 Bad Request" + cannedHeaders + "400 Bad Request" + strings.Repeat("x", 2000),
+	} {
+		h := head
+		if name == "no request read since the last write" {
+			h = nil
+		}
+		if _, ok := e.rewrite([]byte(p), h); ok {
+			t.Errorf("%s: rewritten", name)
+		}
+	}
+}
