@@ -148,14 +148,34 @@ func seedMany(t *testing.T, g *testserver.Gitea, prefix string, n int) string {
 	return org
 }
 
+// sharedMany is an organization of 20 repositories (seedMany) that the
+// tests which only read it share.
+var sharedMany struct {
+	once sync.Once
+	org  string
+	ok   bool
+}
+
+func manyOrg(t *testing.T) (*testserver.Gitea, string) {
+	t.Helper()
+	g := sharedGitea(t)
+	sharedMany.once.Do(func() {
+		sharedMany.org = seedMany(t, g, "many", 20)
+		sharedMany.ok = true
+	})
+	if !sharedMany.ok {
+		t.Fatal("seeding the shared organization failed")
+	}
+	return g, sharedMany.org
+}
+
 // TestListStopsAfterAFailure: when the release list of one repository
 // fails, the other repositories' requests are canceled and the queued ones
 // never sent. (Before, the SDK client was bound to the caller's context,
 // so every queued repository was still read after the failure.)
 func TestListStopsAfterAFailure(t *testing.T) {
 	t.Parallel()
-	g := sharedGitea(t)
-	org := seedMany(t, g, "failfast", 20)
+	g, org := manyOrg(t)
 	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
 	var failed atomic.Bool
 	c.fault = func(_ int, req *http.Request) (*http.Response, error) {
@@ -184,8 +204,7 @@ func TestListStopsAfterAFailure(t *testing.T) {
 // checksum file for every download.)
 func TestOpenUsesTheVersion(t *testing.T) {
 	t.Parallel()
-	g := sharedGitea(t)
-	org := seedMany(t, g, "open", 1)
+	g, org := manyOrg(t)
 	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
 	vs, err := b.Versions(ctx(t), registry.Taskserv, "ext00")
 	if err != nil || len(vs) != 1 || vs[0].Checksum == "" {
@@ -309,8 +328,7 @@ func TestRefreshReadsOnlyWhatChanged(t *testing.T) {
 // outlasts the policy fails with the server's Retry-After.
 func TestGiteaRetries(t *testing.T) {
 	t.Parallel()
-	g := sharedGitea(t)
-	org := seedMany(t, g, "retry", 1)
+	g, org := manyOrg(t)
 	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
 	c.fault = func(n int, req *http.Request) (*http.Response, error) {
 		if n == 1 {
@@ -319,7 +337,7 @@ func TestGiteaRetries(t *testing.T) {
 		return nil, nil
 	}
 	exts, err := b.List(ctx(t))
-	if err != nil || len(exts) != 1 {
+	if err != nil || len(exts) != 20 {
 		t.Fatalf("List after one 503: %+v, %v; want it retried", exts, err)
 	}
 	if n := c.count("/orgs/" + org); n < 2 {
@@ -347,8 +365,7 @@ func TestGiteaRetries(t *testing.T) {
 // at once toward Gitea.
 func TestConcurrencyBound(t *testing.T) {
 	t.Parallel()
-	g := sharedGitea(t)
-	org := seedMany(t, g, "bound", 10)
+	g, org := manyOrg(t)
 	slow := func(req *http.Request) time.Duration { return 50 * time.Millisecond }
 	for _, tc := range []struct {
 		limit, atLeast, atMost int32
