@@ -148,7 +148,7 @@ func seedMany(t *testing.T, g *testserver.Gitea, prefix string, n int) string {
 	return org
 }
 
-// sharedMany is an organization of 20 repositories (seedMany) that the
+// sharedMany is an organization of 12 repositories (seedMany) that the
 // tests which only read it share.
 var sharedMany struct {
 	once sync.Once
@@ -160,7 +160,7 @@ func manyOrg(t *testing.T) (*testserver.Gitea, string) {
 	t.Helper()
 	g := sharedGitea(t)
 	sharedMany.once.Do(func() {
-		sharedMany.org = seedMany(t, g, "many", 20)
+		sharedMany.org = seedMany(t, g, "many", 12)
 		sharedMany.ok = true
 	})
 	if !sharedMany.ok {
@@ -192,9 +192,9 @@ func TestListStopsAfterAFailure(t *testing.T) {
 	}
 	_, err := b.List(ctx(t))
 	wantKind(t, "List", err, registry.ErrUnavailable)
-	t.Logf("%d release lists requested of 20 repositories, the first failing", c.releaseLists())
+	t.Logf("%d release lists requested of 12 repositories, the first failing", c.releaseLists())
 	if n := c.releaseLists(); n > 8 {
-		t.Errorf("%d release lists requested of 20 repositories after the first failed; want at most the 8 under way:\n%s", n, c)
+		t.Errorf("%d release lists requested of 12 repositories after the first failed; want at most the 8 under way:\n%s", n, c)
 	}
 }
 
@@ -337,7 +337,7 @@ func TestGiteaRetries(t *testing.T) {
 		return nil, nil
 	}
 	exts, err := b.List(ctx(t))
-	if err != nil || len(exts) != 20 {
+	if err != nil || len(exts) != 12 {
 		t.Fatalf("List after one 503: %+v, %v; want it retried", exts, err)
 	}
 	if n := c.count("/orgs/" + org); n < 2 {
