@@ -29,6 +29,8 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+	Index      Index
+	Blobs      Blobs
 }
 
 // Cache configures the catalog cache.
@@ -80,6 +82,8 @@ func Default() Config {
 		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
 		OCI:      OCI{Namespace: "provisioning-extensions"},
 		Sources:  []string{"gitea", "oci"},
+		Index:    Index{Interval: time.Minute, MaxStale: 24 * time.Hour, Concurrency: 8},
+		Blobs:    Blobs{MaxSize: 10 << 30},
 	}
 }
 

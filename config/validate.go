@@ -42,6 +42,9 @@ func (c *Config) Validate() error {
 	if c.Cache.Capacity < 1 {
 		return bad("cache.capacity", "must be at least 1, got %d", c.Cache.Capacity)
 	}
+	if err := c.validateIndex(bad); err != nil {
+		return err
+	}
 	if err := c.validateGitea(bad); err != nil {
 		return err
 	}
