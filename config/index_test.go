@@ -26,12 +26,12 @@ func TestIndexKeys(t *testing.T) {
 		t.Errorf("from env = %+v %+v", c.Index, c.Blobs)
 	}
 	for env, want := range map[string]string{
-		"EXTENSION_REGISTRY_INDEX_INTERVAL=0s":       "index.interval",
-		"EXTENSION_REGISTRY_INDEX_MAX_STALE=soon":    "index.max_stale",
-		"EXTENSION_REGISTRY_INDEX_CONCURRENCY=0":     "index.concurrency",
-		"EXTENSION_REGISTRY_INDEX_CONCURRENCY=many":  "index.concurrency",
-		"EXTENSION_REGISTRY_BLOBS_MAX_SIZE=10 lots":  "blobs.max_size",
-		"EXTENSION_REGISTRY_BLOBS_MAX_SIZE=-1":       "blobs.max_size",
+		"EXTENSION_REGISTRY_INDEX_INTERVAL=0s":         "index.interval",
+		"EXTENSION_REGISTRY_INDEX_MAX_STALE=soon":      "index.max_stale",
+		"EXTENSION_REGISTRY_INDEX_CONCURRENCY=0":       "index.concurrency",
+		"EXTENSION_REGISTRY_INDEX_CONCURRENCY=many":    "index.concurrency",
+		"EXTENSION_REGISTRY_BLOBS_MAX_SIZE=10 lots":    "blobs.max_size",
+		"EXTENSION_REGISTRY_BLOBS_MAX_SIZE=-1":         "blobs.max_size",
 		"EXTENSION_REGISTRY_BLOBS_MAX_SIZE=9999999TiB": "blobs.max_size",
 	} {
 		_, err := Load("", []string{env})
