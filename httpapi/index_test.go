@@ -118,7 +118,9 @@ func TestStaleOnErrorThenMaxStale(t *testing.T) {
 	if r := s.get(t, "/api/v1/extensions/provider/nope"); r.status != http.StatusNotFound {
 		t.Errorf("unknown name with the registry stopped: %d, want 404 from the index", r.status)
 	}
-	waitFor(t, "503 past max_stale", func() bool { return s.get(t, "/api/v1/extensions/provider/aws").status == http.StatusServiceUnavailable })
+	waitFor(t, "503 past max_stale", func() bool {
+		return s.get(t, "/api/v1/extensions/provider/aws").status == http.StatusServiceUnavailable
+	})
 	for _, path := range []string{"/api/v1/extensions", "/api/v1/extensions?source=oci", "/api/v1/extensions/provider/aws/versions", "/api/v1/extensions/search?q=aws"} {
 		r := s.get(t, path)
 		var body struct {
