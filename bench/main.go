@@ -140,6 +140,7 @@ type refreshResult struct {
 	PerRefresh     counts  `json:"per_refresh"`
 	TagsPerRepo    float64 `json:"tag_listings_per_repository"`
 	ManifestGetsPR float64 `json:"manifest_gets_per_refresh"`
+	CatalogPages   float64 `json:"catalog_pages_per_refresh"`
 }
 
 // downloadResult is figure (d).

@@ -150,6 +150,7 @@ func refreshCost(bin, dir string, env map[string]string, ctr *counter, cfg confi
 	if d.Catalog > 0 {
 		n := d.Catalog
 		res.Refresh.PerRefresh = counts{d.Total / n, d.Tags / n, d.ManifestGet / n, d.ManifestHead / n, d.Blobs / n, 1}
+		res.Refresh.CatalogPages = float64(d.Total-d.Tags-d.ManifestGet-d.ManifestHead-d.Blobs) / float64(n)
 		res.Refresh.TagsPerRepo = float64(d.Tags) / float64(n) / float64(cfg.Small)
 		res.Refresh.ManifestGetsPR = float64(d.ManifestGet) / float64(n)
 	}

@@ -123,7 +123,8 @@ func (s *service) waitIndexed(start time.Time, n int, limit time.Duration) (time
 }
 
 // counter is a reverse proxy in front of the distribution registry that
-// counts requests by kind.
+// counts requests by kind; Catalog counts first pages of /v2/_catalog
+// only, that is listings of the whole registry.
 type counter struct {
 	host                                               string
 	total, tags, manifestGet, manifestHead, blobs, cat atomic.Int64
@@ -153,7 +154,9 @@ func startCounter(registryHost string) (*counter, error) {
 			case strings.Contains(p, "/blobs/"):
 				c.blobs.Add(1)
 			case strings.HasSuffix(p, "/_catalog"):
-				c.cat.Add(1)
+				if r.URL.Query().Get("last") == "" {
+					c.cat.Add(1) // the first page: one per read of the source
+				}
 			}
 			rp.ServeHTTP(w, r)
 		}))

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +39,9 @@ func startDistRegistry(dir string) (*distRegistry, error) {
 	}
 	host, err := freeAddr()
 	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: %s\n",
@@ -208,5 +210,3 @@ func (s *seeder) pushBig(ctx context.Context, dir, path string, size int64) (oci
 	}
 	return layer, s.pushExtension(ctx, path, filepath.Base(path), "cluster", []string{"1.0.0"}, &layer)
 }
-
-var freeMu sync.Mutex

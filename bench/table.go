@@ -33,8 +33,8 @@ func printTable(w io.Writer, r *results) {
 	fmt.Fprintf(w, "\n(d) %d MiB download: direct %.0f MiB/s, first %.0f MiB/s (%.2f×), second %.0f MiB/s (%.2f×), registry peak RSS %.0f MiB\n",
 		d.MiB, d.DirectMiBps, d.FirstMiBps, d.FirstRatio, d.SecondMiBps, d.SecondRatio, d.PeakRSSMiB)
 	e := r.Refresh
-	fmt.Fprintf(w, "\n(e) per refresh with nothing changed (%d extensions, %d refreshes): %d requests: %d tag listings (%.2f per repository), %d manifest GETs, %d manifest HEADs, %d blob requests, 1 catalog\n",
-		e.Extensions, e.Refreshes, e.PerRefresh.Total, e.PerRefresh.Tags, e.TagsPerRepo, e.PerRefresh.ManifestGet, e.PerRefresh.ManifestHead, e.PerRefresh.Blobs)
+	fmt.Fprintf(w, "\n(e) per refresh with nothing changed (%d extensions, %d refreshes): %d requests: %d tag listings (%.2f per repository), %d manifest GETs, %d manifest HEADs, %d blob requests, %.0f catalog pages (every repository of the registry, 100 a page)\n",
+		e.Extensions, e.Refreshes, e.PerRefresh.Total, e.PerRefresh.Tags, e.TagsPerRepo, e.PerRefresh.ManifestGet, e.PerRefresh.ManifestHead, e.PerRefresh.Blobs, e.CatalogPages)
 	s := r.Synthetic
 	fmt.Fprintf(w, "\n(f) %d synthetic extensions in process: index built in %.2fs, heap %.0f MiB, RSS %.0f MiB, search p50 %.2f ms p99 %.2f ms (%d queries), list ?limit=100 %.0f req/s p50 %.2f ms p99 %.2f ms\n",
 		s.Extensions, s.BuildSeconds, s.HeapMiB, s.RSSMiB, s.SearchP50ms, s.SearchP99ms, s.SearchQueries, s.List.RPS, s.List.P50ms, s.List.P99ms)
