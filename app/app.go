@@ -53,6 +53,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Cache:    catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
 		Metrics:  m,
 		Logger:   log.With("component", "catalog"),
+		Index:    indexOptions(cfg),
 	})
 
 	mux := http.NewServeMux()
@@ -117,16 +118,23 @@ func (a *App) Run(ctx context.Context) error {
 	return a.shutdown(errc)
 }
 
-// warm lists every extension once at start, so that the first client finds
-// the cache full and shadowed copies are logged at start.
+// warm runs the catalog's background index until ctx ends, and logs when
+// every source has been read once.
 func (a *App) warm(ctx context.Context) {
-	exts, err := a.catalog.List(ctx, catalog.Filter{})
-	if err != nil {
-		a.log.Warn("initial listing failed; will retry on demand", "error", err)
+	go a.catalog.Run(ctx)
+	if a.catalog.WaitIndexed(ctx) != nil {
 		return
 	}
+	if err := a.catalog.Ready(); err != nil {
+		a.log.Warn("index not ready; serving what can be read, retrying in the background", "error", err)
+		return
+	}
+	exts, _ := a.catalog.List(ctx, catalog.Filter{})
 	a.log.Info("catalog ready", "extensions", len(exts))
 }
+
+// Catalog returns the registry's catalog (for /readyz and hooks).
+func (a *App) Catalog() *catalog.Catalog { return a.catalog }
 
 // Close releases the listener of an App that never ran.
 func (a *App) Close() error { return a.ln.Close() }
