@@ -20,6 +20,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/metrics"
+	"github.com/provisioning-platform/extension-registry/web"
 )
 
 // Version is the service version /health reports; set at build time with
@@ -80,12 +81,21 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
+	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
+	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	tlsLn, err := listenTLS(cfg, ln)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	ln = tlsLn
 	return &App{
 		cfg: cfg,
 		log: log,
