@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/provisioning-platform/extension-registry/blobcache"
 	"github.com/provisioning-platform/extension-registry/catalog"
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/connector"
@@ -38,6 +39,7 @@ type App struct {
 	ln      net.Listener
 	srv     *http.Server
 	catalog *catalog.Catalog
+	blobs   *blobcache.Cache // nil when off
 }
 
 // New builds the registry of cfg and opens its listener, so that a port
@@ -52,11 +54,16 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	blobs, blobSeam, err := openBlobs(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	cat := catalog.New(catalog.Options{
 		Backends: backends,
 		Cache:    catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
 		Metrics:  m,
 		Logger:   log.With("component", "catalog"),
+		Blobs:    blobSeam,
 	})
 
 	mux := http.NewServeMux()
@@ -88,11 +95,13 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		blobs.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	tlsLn, err := listenTLS(cfg, ln)
 	if err != nil {
 		_ = ln.Close()
+		blobs.Close()
 		return nil, err
 	}
 	ln = tlsLn
@@ -107,6 +116,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		catalog: cat,
+		blobs:   blobs,
 	}, nil
 }
 
@@ -128,7 +138,9 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := a.srv.Shutdown(sctx); err != nil {
+	err := a.srv.Shutdown(sctx)
+	a.blobs.Close() // after the downloads: their fills end or are cancelled
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
@@ -148,5 +160,8 @@ func (a *App) warm(ctx context.Context) {
 	a.log.Info("catalog ready", "extensions", len(exts))
 }
 
-// Close releases the listener of an App that never ran.
-func (a *App) Close() error { return a.ln.Close() }
+// Close releases the listener (and the blob cache) of an App that never ran.
+func (a *App) Close() error {
+	a.blobs.Close()
+	return a.ln.Close()
+}
