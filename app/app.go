@@ -19,6 +19,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/catalog"
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/connector"
+	"github.com/provisioning-platform/extension-registry/hooks"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/metrics"
 	"github.com/provisioning-platform/extension-registry/web"
@@ -40,6 +41,7 @@ type App struct {
 	srv     *http.Server
 	catalog *catalog.Catalog
 	blobs   *blobcache.Cache // nil when off
+	hooks   *hooks.Handler   // nil without webhook secrets
 }
 
 // New builds the registry of cfg and opens its listener, so that a port
@@ -58,9 +60,10 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	v1Cache := catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m)
 	cat := catalog.New(catalog.Options{
 		Backends: backends,
-		Cache:    catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Cache:    v1Cache,
 		Metrics:  m,
 		Logger:   log.With("component", "catalog"),
 		Blobs:    blobSeam,
@@ -88,20 +91,31 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
+	// POST /api/v1/hooks/{gitea,registry} when a webhook secret is set.
+	hooksHandler := newHooks(cfg, cat, v1Cache, log)
+	if hooksHandler != nil {
+		hooksHandler.Register(mux)
+	}
 	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
 	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	release := func() {
 		blobs.Close()
+		if hooksHandler != nil {
+			hooksHandler.Close()
+		}
+	}
+	if err != nil {
+		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	tlsLn, err := listenTLS(cfg, ln)
 	if err != nil {
 		_ = ln.Close()
-		blobs.Close()
+		release()
 		return nil, err
 	}
 	ln = tlsLn
@@ -117,6 +131,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		},
 		catalog: cat,
 		blobs:   blobs,
+		hooks:   hooksHandler,
 	}, nil
 }
 
@@ -140,6 +155,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	err := a.srv.Shutdown(sctx)
 	a.blobs.Close() // after the downloads: their fills end or are cancelled
+	if a.hooks != nil {
+		a.hooks.Close()
+	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -163,5 +181,8 @@ func (a *App) warm(ctx context.Context) {
 // Close releases the listener (and the blob cache) of an App that never ran.
 func (a *App) Close() error {
 	a.blobs.Close()
+	if a.hooks != nil {
+		a.hooks.Close()
+	}
 	return a.ln.Close()
 }

@@ -36,6 +36,7 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+	Webhooks   Webhooks
 
 	// given records, while Load runs, which key paths were set and where
 	// (for keys that conflict with one another); nil once Load returns.
