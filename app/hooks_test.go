@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	sdk "code.gitea.io/sdk/gitea"
+
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/internal/secret"
@@ -89,6 +91,53 @@ func TestRegistryNotificationShowsAPushAtOnce(t *testing.T) {
 		}
 		if time.Since(pushed) > 2*time.Second {
 			t.Fatalf("versions %v 2s after the push, want [1.1.0 1.0.0]", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGiteaWebhookShowsAReleaseAtOnce: a real Gitea with an organization
+// webhook (type gitea, signed with the configured secret) announces a new
+// release; it is served at once although the cached answer would last
+// cache.ttl.
+func TestGiteaWebhookShowsAReleaseAtOnce(t *testing.T) {
+	const hookSecret = "gitea-hook-secret-for-test"
+	g := testserver.StartGitea(t, testserver.GiteaOptions{})
+	s := g.Seed(t)
+	org := testserver.UniqueName("hooked")
+	s.Org(org, sdk.VisibleTypePublic)
+	s.Repo(org, "hooked_prov", "Announced by webhooks")
+	s.Release(org, "hooked_prov", testserver.Release{Tag: "v1.0.0", Assets: []testserver.Asset{{Name: "hooked_prov.tar.gz", Data: []byte("one")}}})
+
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Sources = []string{"gitea"}
+	cfg.Gitea = config.Gitea{URL: g.URL, Organizations: []string{org}}
+	cfg.Webhooks.GiteaSecret = secret.New(hookSecret)
+	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
+	if got := versionsOf(t, base, "hooked"); strings.Join(got, ",") != "1.0.0" {
+		t.Fatalf("versions %v, want [1.0.0]", got)
+	}
+	if _, _, err := s.Admin().CreateOrgHook(org, sdk.CreateHookOption{
+		Type:   sdk.HookTypeGitea,
+		Config: map[string]string{"url": base + "/api/v1/hooks/gitea", "content_type": "json", "secret": hookSecret},
+		Events: []string{"release", "repository"},
+		Active: true,
+	}); err != nil {
+		t.Fatalf("create the organization webhook: %v", err)
+	}
+
+	s.Release(org, "hooked_prov", testserver.Release{Tag: "v1.1.0"})
+	released := time.Now()
+	for {
+		got := versionsOf(t, base, "hooked")
+		if strings.Join(got, ",") == "1.1.0,1.0.0" {
+			t.Logf("release visible %v after it was created (through Gitea's webhook)", time.Since(released).Round(time.Millisecond))
+			break
+		}
+		if time.Since(released) > 2*time.Second {
+			t.Fatalf("versions %v 2s after the release, want [1.1.0 1.0.0]", got)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
