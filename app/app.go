@@ -5,12 +5,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,6 +19,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/hooks"
 	"github.com/provisioning-platform/extension-registry/httpapi"
+	"github.com/provisioning-platform/extension-registry/internal/edge"
 	"github.com/provisioning-platform/extension-registry/metrics"
 	"github.com/provisioning-platform/extension-registry/web"
 )
@@ -29,16 +28,13 @@ import (
 // -ldflags "-X .../app.Version=…".
 var Version = "0.1.0"
 
-// shutdownTimeout bounds how long in-flight requests may finish after a
-// stop signal.
-const shutdownTimeout = 15 * time.Second
-
 // App is one running registry: its listener, HTTP server and catalog.
 type App struct {
 	cfg     config.Config
 	log     *slog.Logger
 	ln      net.Listener
 	srv     *http.Server
+	edge    *edge.Edge
 	catalog *catalog.Catalog
 	blobs   *blobcache.Cache // nil when off
 	hooks   *hooks.Handler   // nil without webhook secrets
@@ -112,34 +108,26 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	tlsLn, err := listenTLS(cfg, ln)
+	srv, eln, e, err := newServer(cfg, mux, ln, log)
 	if err != nil {
 		_ = ln.Close()
 		release()
 		return nil, err
 	}
-	ln = tlsLn
-	return &App{
-		cfg: cfg,
-		log: log,
-		ln:  ln,
-		srv: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-		catalog: cat,
-		blobs:   blobs,
-		hooks:   hooksHandler,
-	}, nil
+	tlsLn, err := listenTLS(cfg, eln)
+	if err != nil {
+		_ = ln.Close()
+		release()
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat, blobs: blobs, hooks: hooksHandler}, nil
 }
 
 // Addr is the address the registry listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Run serves until ctx ends, then stops accepting requests and lets the
-// ones in flight finish (at most shutdownTimeout).
+// ones in flight finish (at most shutdown_timeout).
 func (a *App) Run(ctx context.Context) error {
 	a.log.Info("extension registry listening", "addr", a.Addr(), "sources", a.catalog.Sources(), "version", Version)
 	go a.warm(ctx)
@@ -150,21 +138,12 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	err := a.srv.Shutdown(sctx)
+	err := a.shutdown(errc)
 	a.blobs.Close() // after the downloads: their fills end or are cancelled
 	if a.hooks != nil {
 		a.hooks.Close()
 	}
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return err
 }
 
 // warm lists every extension once at start, so that the first client finds

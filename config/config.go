@@ -37,6 +37,10 @@ type Config struct {
 	Sources    []string
 	Connectors Connectors
 	Webhooks   Webhooks
+	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
+	Server Server
+	// RateLimit limits requests per client address (rate_limit.*).
+	RateLimit RateLimit
 
 	// given records, while Load runs, which key paths were set and where
 	// (for keys that conflict with one another); nil once Load returns.
@@ -103,6 +107,7 @@ func Default() Config {
 		Blobs:     Blobs{MaxSize: defaultBlobsMaxSize},
 		OCI:       OCI{Namespace: "provisioning-extensions"},
 		Sources:   []string{"gitea", "oci"},
+		Server:    DefaultServer(),
 	}
 }
 

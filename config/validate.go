@@ -51,6 +51,9 @@ func (c *Config) Validate() error {
 	if err := c.validateOCI(bad); err != nil {
 		return err
 	}
+	if err := c.validateServer(bad); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, s := range c.Sources {
 		if s != "gitea" && s != "oci" {
