@@ -36,6 +36,7 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+	Webhooks   Webhooks
 	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
 	Server Server
 	// RateLimit limits requests per client address (rate_limit.*).
