@@ -43,7 +43,7 @@ func newServer(tb testing.TB, opts Options) *server {
 	if opts.AllowedHosts == nil {
 		opts.AllowedHosts = []string{"127.0.0.1"}
 	}
-	api := New(opts)
+	api := New(withConstructors(opts))
 	mux := http.NewServeMux()
 	api.Register(mux)
 	srv := httptest.NewServer(mux)

@@ -89,7 +89,7 @@ func timedOut(tool, _ string, _ error) *apierrors.StatusError {
 
 // statusFor is the one place that turns an error into the Status the API
 // answers with: the API's own error types first (a Status made already, a
-// header, a parameter, a refused host), then the kinds of statusKinds.
+// spent call budget, a header, a parameter, a refused host), then the kinds of statusKinds.
 // tool describes the tool for messages; it never holds credentials.
 // Messages come from the error kinds and the client-safe messages of
 // *registry.Error, never from a backend's internal text.
@@ -99,8 +99,11 @@ func statusFor(err error, tool string) *apierrors.StatusError {
 		he    *headerError
 		pe    *paramError
 		hostE *hostRefusedError
+		be    *budgetError
 	)
 	switch {
+	case errors.As(err, &be):
+		return apierrors.NewServiceUnavailable(be.Error())
 	case errors.As(err, &se):
 		return se
 	case errors.As(err, &he):
