@@ -94,14 +94,9 @@ func (a *API) newCall(r *http.Request, t *tool, probe probeKind) (*call, error) 
 		deadline: time.Now().Add(a.opts.Timeout),
 	}
 	c.backend = budgeted{Backend: b, deadline: c.deadline}
-	c.catalog = catalog.New(catalog.Options{
-		Backends: []registry.Backend{c.backend},
-		Cache:    a.opts.Cache,
-		Scope:    scope,
-		// With one backend the catalog has nothing to add to the failure
-		// writeError logs once.
-		Logger: slog.New(slog.DiscardHandler),
-	})
+	// One backend per request: no index, breaker or owners map, answers
+	// cached under a scope of this request's credentials.
+	c.catalog = catalog.NewDirect(c.backend, a.opts.Cache, scope)
 	return c, nil
 }
 
