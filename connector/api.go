@@ -175,7 +175,7 @@ var resources = []resource{
 // resource, the base path itself (with and without a trailing slash) as
 // liveness, and a catch-all under Prefix that answers a NotFound Status.
 func (a *API) Register(mux *http.ServeMux) {
-	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: fail}
+	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: WriteStatus}
 	for _, t := range []*tool{a.gitea, a.oci} {
 		for _, res := range resources {
 			h := a.handle(t, res.handler(a), res.probe)

@@ -142,25 +142,3 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	httpkit.WriteJSON(w, code, v)
 }
-
-// fail writes the router's own answers (a query string that does not
-// parse, unknown route, wrong method, panic) as a Status.
-func fail(w http.ResponseWriter, _ *http.Request, code int, message string) {
-	var st *apierrors.StatusError
-	switch code {
-	case http.StatusBadRequest:
-		st = apierrors.NewBadRequest(message)
-	case http.StatusNotFound:
-		st = apierrors.NewNotFound(schema.GroupResource{}, "")
-		st.ErrStatus.Message = message
-	case http.StatusMethodNotAllowed:
-		st = &apierrors.StatusError{ErrStatus: metav1.Status{
-			Code:    http.StatusMethodNotAllowed,
-			Reason:  metav1.StatusReasonMethodNotAllowed,
-			Message: message,
-		}}
-	default:
-		st = apierrors.NewInternalError(errors.New(message))
-	}
-	writeStatus(w, st)
-}
