@@ -32,8 +32,8 @@ const (
 )
 
 // DefaultOCINamespace is the namespace used when neither the request nor
-// Options name one.
-const DefaultOCINamespace = "provisioning-extensions"
+// Options name one: the root package's one default.
+const DefaultOCINamespace = registry.DefaultOCINamespace
 
 // DefaultTimeout is the backend budget of a request when Options.Timeout is
 // zero.
