@@ -80,7 +80,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	// address and credentials), the same transport, the configured
 	// organizations and namespace as defaults.
 	connector.New(connector.Options{
-		Cache:              catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Cache:              catalog.NewCache(connector.CacheEntries(cfg.Cache.Capacity), cfg.Cache.TTL, m),
+		NewGitea:           ConnectorGitea,
+		NewOCI:             ConnectorOCI,
 		Transport:          transport,
 		AllowedHosts:       cfg.Connectors.AllowedHosts,
 		GiteaOrganizations: cfg.Gitea.Organizations,

@@ -23,12 +23,12 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	limit, err := httpkit.Int(r, "limit", listDefaultLimit, 1, listMaxLimit)
+	limit, err := intParam(r, "limit", listDefaultLimit, 1, listMaxLimit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	offset, err := httpkit.Int(r, "offset", 0, 0, -1)
+	offset, err := intParam(r, "offset", 0, 0, -1)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -54,7 +54,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	limit, err := httpkit.Int(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
+	limit, err := intParam(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

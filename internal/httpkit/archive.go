@@ -72,7 +72,7 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	}
 	if err != nil {
 		if log != nil {
-			log.Warn("download interrupted", append([]any{"path", r.URL.Path, "error", err}, attrs...)...)
+			log.Warn("download interrupted", append([]any{"path", Excerpt(r.URL.Path), "error", err}, attrs...)...)
 		}
 		panic(http.ErrAbortHandler)
 	}
