@@ -18,6 +18,8 @@ type resolved struct {
 	path     string
 	ext      registry.Extension
 	versions []registry.Version // sorted; only the current one unless all versions were asked for
+	// digest is the manifest digest of the current version (versions[0]).
+	digest string
 }
 
 // resolveRepo reads the repository at path as an extension: its semantic
@@ -27,7 +29,7 @@ type resolved struct {
 // read too, and versions without a download, or declaring another type, are
 // left out. It returns errSkip when the repository holds no extension.
 func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*resolved, error) {
-	r, err := b.store.open(ctx, path)
+	r, err := b.open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +37,15 @@ func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*reso
 	if err != nil {
 		return nil, err
 	}
-	var info *manifestInfo
+	return b.resolveVersions(ctx, r, path, vs, all)
+}
+
+// resolveVersions is resolveRepo once the repository's versions are known.
+func (b *Backend) resolveVersions(ctx context.Context, r repo, path string, vs []registry.Version, all bool) (*resolved, error) {
+	var (
+		info *manifestInfo
+		err  error
+	)
 	for {
 		i := registry.CurrentVersion(vs)
 		if i < 0 {
@@ -85,12 +95,13 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 		Tags:        splitTags(ann[AnnotationTags]),
 	}}
 	res.versions = []registry.Version{cur}
+	res.digest = info.digest
 	if !all || len(vs) == 1 {
 		return res, nil
 	}
 	rest := make([]*registry.Version, len(vs)-1)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listConcurrency)
+	g.SetLimit(b.concurrency)
 	for i, v := range vs[1:] {
 		g.Go(func() error {
 			vi, err := b.inspect(gctx, r, path, v.Ref)
@@ -130,7 +141,7 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 // (ErrForbidden) is left out and logged. Any other failure fails the list
 // with a wrapped kind (ErrUnauthorized, ErrUnavailable, ErrTimeout…).
 func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
-	paths, err := b.store.repositories(ctx, b.namespace+"/")
+	paths, err := b.repositories(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,10 +150,10 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 		found = map[string]*resolved{}
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listConcurrency)
+	g.SetLimit(b.concurrency)
 	for _, p := range paths {
 		g.Go(func() error {
-			res, err := b.resolveRepo(gctx, p, false)
+			res, err := b.listRepo(gctx, p)
 			switch {
 			case errors.Is(err, errSkip):
 				return nil
@@ -171,6 +182,7 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	b.refresh.prune(paths)
 	exts := make([]registry.Extension, 0, len(found))
 	for _, res := range found {
 		exts = append(exts, res.ext)

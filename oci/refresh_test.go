@@ -1,0 +1,161 @@
+package oci
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
+)
+
+// fakeClock is a settable Backend.now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// listChecksums lists b and returns the checksum and version of each
+// extension by key.
+func listChecksums(t *testing.T, b *Backend) map[string]string {
+	t.Helper()
+	exts, err := b.List(testContext(t))
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	out := map[string]string{}
+	for _, e := range exts {
+		out[e.Key()] = e.Version + " " + e.Checksum
+	}
+	return out
+}
+
+// expectCost checks the requests the proxy counted for one List.
+func expectCost(t *testing.T, step string, p *testserver.CountingProxy, tags, heads, gets int) {
+	t.Helper()
+	c := p.Counts()
+	if c[testserver.KindTags] != tags || c[testserver.KindManifestHead] != heads || c[testserver.KindManifestGet] != gets || c[testserver.KindBlob] != 0 {
+		t.Errorf("%s: %v; want %d tag listings, %d manifest HEAD, %d manifest GET, no blob", step, c, tags, heads, gets)
+	}
+	if c[testserver.KindCatalog] < 1 {
+		t.Errorf("%s: no catalog request: %v", step, c)
+	}
+	t.Logf("%s: %v", step, c)
+	p.Reset()
+}
+
+// TestRefreshEconomy counts, at a real registry behind a counting proxy,
+// what repeated List calls cost: nothing but the catalog and one tag
+// listing per repository when nothing changed; one HEAD and one GET for a
+// new version; a moved tag is seen after Revalidate with one HEAD per
+// repository and one GET for the moved one.
+func TestRefreshEconomy(t *testing.T) {
+	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{})
+	proxy := testserver.StartCountingProxy(t, reg.Host)
+	ns := uniqueNamespace(t)
+	pub := mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: ns})
+	b := mustRemote(t, RemoteOptions{Registry: proxy.Host, Namespace: ns, Revalidate: time.Hour})
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b.now = clock.now
+
+	const repos = 5
+	dir := t.TempDir()
+	publishVersion := func(i int, version, body string) {
+		file := mustTarGz(t, dir, fmt.Sprintf("e%d-%s-%s.tar.gz", i, version, body), map[string]string{"V": version + body})
+		mustPublish(t, pub, Artifact{Path: file, Type: registry.Taskserv, Name: fmt.Sprintf("e%d", i), Version: version})
+	}
+	for i := range repos {
+		for _, v := range []string{"1.0.0", "1.1.0", "1.2.0"} {
+			publishVersion(i, v, "a")
+		}
+	}
+
+	first := listChecksums(t, b)
+	if len(first) != repos {
+		t.Fatalf("List = %v, want %d extensions", first, repos)
+	}
+	expectCost(t, "first List", proxy, repos, repos, repos)
+
+	again := listChecksums(t, b)
+	expectCost(t, "List with nothing changed", proxy, repos, 0, 0)
+	if fmt.Sprint(again) != fmt.Sprint(first) {
+		t.Errorf("unchanged List = %v, want %v", again, first)
+	}
+
+	// A new version: its repository's tag list changed.
+	publishVersion(0, "1.3.0", "a")
+	got := listChecksums(t, b)
+	expectCost(t, "List after a new version", proxy, repos, 1, 1)
+	if v := got["taskserv/e0"]; v[:6] != "1.3.0 " {
+		t.Errorf("e0 = %q, want 1.3.0", v)
+	}
+
+	// The current version published again: same tags, the tag moved.
+	publishVersion(1, "1.2.0", "b")
+	got = listChecksums(t, b)
+	expectCost(t, "List right after a moved tag (within Revalidate)", proxy, repos, 0, 0)
+	if got["taskserv/e1"] != first["taskserv/e1"] {
+		t.Errorf("e1 changed before revalidation: %q (documented as unseen until Revalidate)", got["taskserv/e1"])
+	}
+	clock.advance(time.Hour + time.Second)
+	got = listChecksums(t, b)
+	expectCost(t, "List after Revalidate", proxy, repos, repos, 1)
+	if got["taskserv/e1"] == first["taskserv/e1"] || got["taskserv/e1"][:6] != "1.2.0 " {
+		t.Errorf("moved tag not seen after revalidation: e1 = %q, was %q", got["taskserv/e1"], first["taskserv/e1"])
+	}
+	listChecksums(t, b)
+	expectCost(t, "List after the revalidation", proxy, repos, 0, 0)
+}
+
+// TestRefreshLayoutMovedTag: the layout store's index.json names every
+// tag's digest, so a version published again shows on the next List.
+func TestRefreshLayoutMovedTag(t *testing.T) {
+	root, dir := t.TempDir(), t.TempDir()
+	pub, b := mustLayout(t, root), mustLayout(t, root)
+	a := mustTarGz(t, dir, "a.tar.gz", map[string]string{"V": "a"})
+	mustPublish(t, pub, Artifact{Path: a, Type: registry.Cluster, Name: "bk", Version: "1.0.0"})
+	before := listChecksums(t, b)
+	if fmt.Sprint(listChecksums(t, b)) != fmt.Sprint(before) {
+		t.Fatal("unchanged layout listed differently")
+	}
+	c := mustTarGz(t, dir, "c.tar.gz", map[string]string{"V": "c"})
+	mustPublish(t, pub, Artifact{Path: c, Type: registry.Cluster, Name: "bk", Version: "1.0.0"})
+	sum, _ := fileSum(t, c)
+	if got := listChecksums(t, b)["cluster/bk"]; got != "1.0.0 "+sum {
+		t.Errorf("after publishing 1.0.0 again: %q, want 1.0.0 %s", got, sum)
+	}
+}
+
+// TestConcurrencyBound: a cold List of many repositories never has more
+// requests in flight at the registry than Concurrency.
+func TestConcurrencyBound(t *testing.T) {
+	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{})
+	proxy := testserver.StartCountingProxy(t, reg.Host)
+	ns := uniqueNamespace(t)
+	pub := mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: ns})
+	dir := t.TempDir()
+	const repos = 12
+	for i := range repos {
+		file := mustTarGz(t, dir, fmt.Sprintf("%d.tar.gz", i), map[string]string{"V": fmt.Sprint(i)})
+		mustPublish(t, pub, Artifact{Path: file, Type: registry.Taskserv, Name: fmt.Sprintf("c%d", i), Version: "1.0.0"})
+	}
+	for _, limit := range []int{1, 3} {
+		b := mustRemote(t, RemoteOptions{Registry: proxy.Host, Namespace: ns, Concurrency: limit})
+		proxy.Reset()
+		if got := listChecksums(t, b); len(got) != repos {
+			t.Fatalf("List = %d extensions, want %d", len(got), repos)
+		}
+		if m := proxy.MaxInFlight(); m > limit || m < 1 {
+			t.Errorf("Concurrency %d: %d requests in flight at once", limit, m)
+		}
+		t.Logf("Concurrency %d: at most %d in flight, %v", limit, proxy.MaxInFlight(), proxy.Counts())
+	}
+}
