@@ -104,6 +104,11 @@ var keys = []key{
 	}},
 	{path: "oci.repositories", list: true, set: list(func(c *Config) *[]string { return &c.OCI.Repositories })},
 	{path: "sources", list: true, set: list(func(c *Config) *[]string { return &c.Sources })},
+	{path: "log_format", set: str(func(c *Config) *string { return &c.LogFormat })},
+	{path: "tls.cert_file", set: str(func(c *Config) *string { return &c.TLS.CertFile })},
+	{path: "tls.key_file", set: str(func(c *Config) *string { return &c.TLS.KeyFile })},
+	{path: "gitea.ca_file", set: str(func(c *Config) *string { return &c.Gitea.CAFile })},
+	{path: "oci.ca_file", set: str(func(c *Config) *string { return &c.OCI.CAFile })},
 	{path: "connectors.allowed_hosts", list: true, set: list(func(c *Config) *[]string { return &c.Connectors.AllowedHosts })},
 }
 
@@ -183,7 +188,7 @@ func (c *Config) applyEnv(env []string) error {
 	}
 	for _, kv := range env {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvPrefix+"CONFIG" {
+		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvPrefix+"CONFIG" || name == ClientURLEnv {
 			continue
 		}
 		k, known := byEnv[name]

@@ -42,10 +42,16 @@ func (c *Config) Validate() error {
 	if c.Cache.Capacity < 1 {
 		return bad("cache.capacity", "must be at least 1, got %d", c.Cache.Capacity)
 	}
+	if err := c.validateOps(bad); err != nil {
+		return err
+	}
 	if err := c.validateGitea(bad); err != nil {
 		return err
 	}
 	if err := c.validateOCI(bad); err != nil {
+		return err
+	}
+	if err := c.validateServer(bad); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
