@@ -141,6 +141,37 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 // (ErrForbidden) is left out and logged. Any other failure fails the list
 // with a wrapped kind (ErrUnauthorized, ErrUnavailable, ErrTimeout…).
 func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
+	found, err := b.listAll(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	exts := make([]registry.Extension, len(found))
+	for i, res := range found {
+		exts[i] = res.ext
+	}
+	return exts, nil
+}
+
+// ListVersions implements registry.Indexer: every extension of List, each
+// with all the versions Versions would return, in one pass that costs, when
+// nothing changed, one tag listing per repository and no manifest request
+// (see refresh.go).
+func (b *Backend) ListVersions(ctx context.Context) ([]registry.ExtensionVersions, error) {
+	found, err := b.listAll(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]registry.ExtensionVersions, len(found))
+	for i, res := range found {
+		out[i] = registry.ExtensionVersions{Extension: res.ext, Versions: slices.Clone(res.versions)}
+	}
+	return out, nil
+}
+
+// listAll reads every repository of the namespace (with all versions, or
+// only the current one) and returns one result per extension, the
+// preferred repository's when several hold it, sorted by type and name.
+func (b *Backend) listAll(ctx context.Context, all bool) ([]*resolved, error) {
 	paths, err := b.repositories(ctx)
 	if err != nil {
 		return nil, err
@@ -153,7 +184,7 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 	g.SetLimit(b.concurrency)
 	for _, p := range paths {
 		g.Go(func() error {
-			res, err := b.listRepo(gctx, p)
+			res, err := b.listRepo(gctx, p, all)
 			switch {
 			case errors.Is(err, errSkip):
 				return nil
@@ -183,14 +214,14 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 		return nil, err
 	}
 	b.refresh.prune(paths)
-	exts := make([]registry.Extension, 0, len(found))
+	out := make([]*resolved, 0, len(found))
 	for _, res := range found {
-		exts = append(exts, res.ext)
+		out = append(out, res)
 	}
-	slices.SortFunc(exts, func(a, b registry.Extension) int {
-		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name))
+	slices.SortFunc(out, func(a, b *resolved) int {
+		return cmp.Or(cmp.Compare(a.ext.Type, b.ext.Type), cmp.Compare(a.ext.Name, b.ext.Name))
 	})
-	return exts, nil
+	return out, nil
 }
 
 // find returns the repository holding the extension (typ, name): the first

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	registry "github.com/provisioning-platform/extension-registry"
 )
 
@@ -36,40 +34,52 @@ const DefaultRevalidate = 10 * time.Minute
 // manifest with the same set of tags (publishing a version again): List
 // keeps serving the old manifest's description for at most Revalidate.
 
-// refreshEntry is what List last found in one repository.
+// refreshKey names one remembered answer: a repository read with all its
+// versions (ListVersions) or only the current one (List).
+type refreshKey struct {
+	path string
+	all  bool
+}
+
+// refreshEntry is what List or ListVersions last found in one repository.
 type refreshEntry struct {
 	fingerprint string    // of the tags (remote) or of index.json (layout)
-	exact       bool      // the fingerprint covers digests: no revalidation needed
 	res         *resolved // nil: the repository holds no extension
-	checked     time.Time // when res's current digest was last confirmed
+	checked     time.Time // when the repository was last read in full
 }
 
-// refreshCache holds the entries by repository path, bounded by the
-// repositories of the last listing (see prune).
+// refreshCache holds the entries, bounded by the repositories of the last
+// listing (see prune).
 type refreshCache struct {
 	mu      sync.Mutex
-	entries map[string]*refreshEntry
+	entries map[refreshKey]*refreshEntry
 }
 
-func (c *refreshCache) get(path string) *refreshEntry {
+func (c *refreshCache) get(k refreshKey) *refreshEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.entries[path]
+	return c.entries[k]
 }
 
-func (c *refreshCache) put(path string, e *refreshEntry) {
+func (c *refreshCache) put(k refreshKey, e *refreshEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = map[string]*refreshEntry{}
+		c.entries = map[refreshKey]*refreshEntry{}
 	}
-	c.entries[path] = e
+	c.entries[k] = e
 }
 
-func (c *refreshCache) forget(path string) {
+func (c *refreshCache) forget(k refreshKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, path)
+	delete(c.entries, k)
+}
+
+// forgetRepository drops both answers of the repository at path.
+func (c *refreshCache) forgetRepository(path string) {
+	c.forget(refreshKey{path: path, all: false})
+	c.forget(refreshKey{path: path, all: true})
 }
 
 // prune drops the entries of repositories no longer listed.
@@ -80,9 +90,9 @@ func (c *refreshCache) prune(paths []string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for p := range c.entries {
-		if !keep[p] {
-			delete(c.entries, p)
+	for k := range c.entries {
+		if !keep[k.path] {
+			delete(c.entries, k)
 		}
 	}
 }
@@ -103,17 +113,20 @@ func tagsFingerprint(vs []registry.Version) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// listRepo is resolveRepo(path, false) for List, re-using what the last
-// List found when the repository did not change (see above).
-func (b *Backend) listRepo(ctx context.Context, path string) (*resolved, error) {
+// listRepo is resolveRepo(path, all) for List and ListVersions, re-using
+// what the last call found when the repository did not change (see above).
+// Revalidating is reading the repository again: a HEAD of each version it
+// describes, and a GET only of a manifest whose digest was never read.
+func (b *Backend) listRepo(ctx context.Context, path string, all bool) (*resolved, error) {
+	key := refreshKey{path: path, all: all}
 	r, err := b.open(ctx, path)
 	if err != nil {
-		b.refresh.forget(path)
+		b.refresh.forget(key)
 		return nil, err
 	}
 	vs, err := semverTags(ctx, r, path)
 	if err != nil {
-		b.refresh.forget(path)
+		b.refresh.forget(key)
 		return nil, err
 	}
 	fp, exact := tagsFingerprint(vs), false
@@ -123,51 +136,19 @@ func (b *Backend) listRepo(ctx context.Context, path string) (*resolved, error) 
 		}
 	}
 	now := b.now()
-	if prev := b.refresh.get(path); prev != nil && prev.fingerprint == fp {
-		switch {
-		case exact, now.Sub(prev.checked) < b.revalidate:
-			return prev.result()
-		case prev.res != nil:
-			// Revalidate: is the current tag still on the same manifest?
-			desc, err := r.Resolve(ctx, prev.res.versions[0].Ref)
-			if err == nil && desc.Digest.String() == prev.res.digest {
-				b.refresh.put(path, &refreshEntry{fingerprint: fp, res: prev.res, checked: now})
-				return prev.res, nil
-			}
-			if err != nil && !errors.Is(kindOf(err), registry.ErrNotFound) {
-				return nil, wrap(err, "Resolving %s:%s", path, prev.res.versions[0].Ref)
-			}
-			if err == nil {
-				// Moved: read it again below without a second HEAD.
-				r = resolvedRepo{repo: r, ref: prev.res.versions[0].Ref, desc: desc}
-			}
-		}
+	if prev := b.refresh.get(key); prev != nil && prev.fingerprint == fp && (exact || now.Sub(prev.checked) < b.revalidate) {
+		return prev.result()
 	}
-	res, err := b.resolveVersions(ctx, r, path, vs, false)
+	res, err := b.resolveVersions(ctx, r, path, vs, all)
 	switch {
 	case errors.Is(err, errSkip):
-		b.refresh.put(path, &refreshEntry{fingerprint: fp, exact: exact, checked: now})
+		b.refresh.put(key, &refreshEntry{fingerprint: fp, checked: now})
 	case err != nil:
-		b.refresh.forget(path)
+		b.refresh.forget(key)
 	default:
-		b.refresh.put(path, &refreshEntry{fingerprint: fp, exact: exact, res: res, checked: now})
+		b.refresh.put(key, &refreshEntry{fingerprint: fp, res: res, checked: now})
 	}
 	return res, err
-}
-
-// resolvedRepo answers Resolve of one reference with a descriptor already
-// obtained.
-type resolvedRepo struct {
-	repo
-	ref  string
-	desc ocispec.Descriptor
-}
-
-func (r resolvedRepo) Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error) {
-	if reference == r.ref {
-		return r.desc, nil
-	}
-	return r.repo.Resolve(ctx, reference)
 }
 
 // result returns the remembered answer: the extension, or errSkip.

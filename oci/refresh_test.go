@@ -159,3 +159,67 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Logf("Concurrency %d: at most %d in flight, %v", limit, proxy.MaxInFlight(), proxy.Counts())
 	}
 }
+
+// TestRefreshEconomyListVersions counts what the index's read
+// (ListVersions) costs: when nothing changed, one tag listing per
+// repository and no manifest request.
+func TestRefreshEconomyListVersions(t *testing.T) {
+	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{})
+	proxy := testserver.StartCountingProxy(t, reg.Host)
+	ns := uniqueNamespace(t)
+	pub := mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: ns})
+	b := mustRemote(t, RemoteOptions{Registry: proxy.Host, Namespace: ns, Revalidate: time.Hour})
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b.now = clock.now
+
+	const repos, versions = 4, 3
+	dir := t.TempDir()
+	publishVersion := func(i int, version, body string) {
+		file := mustTarGz(t, dir, fmt.Sprintf("e%d-%s-%s.tar.gz", i, version, body), map[string]string{"V": version + body})
+		mustPublish(t, pub, Artifact{Path: file, Type: registry.Provider, Name: fmt.Sprintf("p%d", i), Version: version})
+	}
+	for i := range repos {
+		for v := range versions {
+			publishVersion(i, fmt.Sprintf("1.%d.0", v), "a")
+		}
+	}
+	read := func() map[string]string {
+		t.Helper()
+		all, err := b.ListVersions(testContext(t))
+		if err != nil {
+			t.Fatalf("ListVersions: %v", err)
+		}
+		out := map[string]string{}
+		for _, ev := range all {
+			for _, v := range ev.Versions {
+				out[ev.Extension.Key()+"@"+v.Version] = v.Checksum
+			}
+		}
+		return out
+	}
+	first := read()
+	if len(first) != repos*versions {
+		t.Fatalf("ListVersions = %d versions, want %d", len(first), repos*versions)
+	}
+	expectCost(t, "first ListVersions", proxy, repos, repos*versions, repos*versions)
+	if got := read(); fmt.Sprint(got) != fmt.Sprint(first) {
+		t.Errorf("unchanged ListVersions = %v, want %v", got, first)
+	}
+	expectCost(t, "ListVersions with nothing changed", proxy, repos, 0, 0)
+
+	publishVersion(2, "1.5.0", "a")
+	if got := read(); len(got) != repos*versions+1 {
+		t.Errorf("after a new version: %d versions, want %d", len(got), repos*versions+1)
+	}
+	expectCost(t, "ListVersions after a new version", proxy, repos, versions+1, 1)
+
+	publishVersion(3, "1.0.0", "b") // not the current version: moved all the same
+	read()
+	expectCost(t, "ListVersions right after a moved tag", proxy, repos, 0, 0)
+	clock.advance(time.Hour + time.Second)
+	got := read()
+	expectCost(t, "ListVersions after Revalidate", proxy, repos, repos*versions+1, 1)
+	if got["provider/p3@1.0.0"] == first["provider/p3@1.0.0"] {
+		t.Errorf("moved tag of a non-current version not seen after Revalidate")
+	}
+}

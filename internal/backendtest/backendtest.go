@@ -25,7 +25,9 @@
 //   - within one source, when "aws_prov" and "aws_provider" both exist,
 //     "aws_prov" wins for List, Get, Versions and Open;
 //   - a cancelled context fails every call promptly with an error that
-//     errors.Is(err, context.Canceled).
+//     errors.Is(err, context.Canceled);
+//   - a backend that implements registry.Indexer answers ListVersions as
+//     List and Versions would.
 package backendtest
 
 import (
@@ -99,6 +101,7 @@ func Run(t *testing.T, newBackend Factory, opts ...Option) {
 		{"SuffixNaming", testSuffixNaming},
 		{"Shadowing", testShadowing},
 		{"Cancellation", testCancellation},
+		{"Indexer", testIndexer},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
