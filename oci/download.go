@@ -28,6 +28,18 @@ func (b *Backend) Open(ctx context.Context, typ registry.Type, name string, v re
 	if err != nil {
 		return nil, err
 	}
+	if path, ok := b.refresh.owner(typ, name); ok && b.store.allowed(path) {
+		// The last listing found the repository that holds the extension:
+		// the version is there or nowhere (the others are shadowed).
+		a, err := b.openIn(ctx, path, typ, name, refs)
+		switch {
+		case errors.Is(err, errNoSuchTag):
+			return nil, notFound("Version %s of extension %s/%s not found", v.Version, typ, name)
+		case !errors.Is(err, registry.ErrNotFound):
+			return a, err
+		}
+		// The repository is gone or changed hands: look again.
+	}
 	if validComponent(name) {
 		for _, path := range b.candidatePaths(typ, name) {
 			if !b.store.allowed(path) {

@@ -214,6 +214,7 @@ func (b *Backend) listAll(ctx context.Context, all bool) ([]*resolved, error) {
 		return nil, err
 	}
 	b.refresh.prune(paths)
+	b.refresh.setOwners(found)
 	out := make([]*resolved, 0, len(found))
 	for _, res := range found {
 		out = append(out, res)

@@ -53,6 +53,28 @@ type refreshEntry struct {
 type refreshCache struct {
 	mu      sync.Mutex
 	entries map[refreshKey]*refreshEntry
+	// owners maps "type/name" to the repository the last complete listing
+	// served the extension from, for Open to go straight to it.
+	owners map[string]string
+}
+
+// setOwners replaces the owners with those of a complete listing.
+func (c *refreshCache) setOwners(found map[string]*resolved) {
+	owners := make(map[string]string, len(found))
+	for key, res := range found {
+		owners[key] = res.path
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.owners = owners
+}
+
+// owner returns the repository that held (typ, name) at the last listing.
+func (c *refreshCache) owner(typ registry.Type, name string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.owners[string(typ)+"/"+name]
+	return p, ok
 }
 
 func (c *refreshCache) get(k refreshKey) *refreshEntry {

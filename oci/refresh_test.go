@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -221,5 +222,41 @@ func TestRefreshEconomyListVersions(t *testing.T) {
 	expectCost(t, "ListVersions after Revalidate", proxy, repos, repos*versions+1, 1)
 	if got["provider/p3@1.0.0"] == first["provider/p3@1.0.0"] {
 		t.Errorf("moved tag of a non-current version not seen after Revalidate")
+	}
+}
+
+// TestOpenCost counts what one download costs at the registry once a
+// listing has found the extension's repository (as the index's read has
+// before any download): the version's HEAD there and its blob.
+func TestOpenCost(t *testing.T) {
+	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{})
+	proxy := testserver.StartCountingProxy(t, reg.Host)
+	ns := uniqueNamespace(t)
+	pub := mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: ns})
+	b := mustRemote(t, RemoteOptions{Registry: proxy.Host, Namespace: ns})
+	file := mustTarGz(t, t.TempDir(), "a.tar.gz", map[string]string{"V": "1"})
+	mustPublish(t, pub, Artifact{Path: file, Type: registry.Taskserv, Name: "k3s_taskserv", Version: "1.0.0"})
+	all, err := b.ListVersions(testContext(t))
+	if err != nil || len(all) != 1 || len(all[0].Versions) != 1 {
+		t.Fatalf("ListVersions = %v, %v", all, err)
+	}
+	vs := all[0].Versions
+	proxy.Reset()
+	sum, _, _ := mustOpenSum(t, b, registry.Taskserv, "k3s", vs[0])
+	if want, _ := fileSum(t, file); sum != want {
+		t.Fatalf("downloaded %s, want %s", sum, want)
+	}
+	c := proxy.Counts()
+	if c[testserver.KindManifestHead] != 1 || c[testserver.KindTags] != 0 || c[testserver.KindManifestGet] != 0 || c[testserver.KindBlob] != 1 || c[testserver.KindCatalog] != 0 {
+		t.Errorf("Open cost %v; want 1 manifest HEAD and 1 blob, nothing else", c)
+	}
+	// A version the listed repository does not hold is not looked for in
+	// the other candidates.
+	proxy.Reset()
+	if _, err := b.Open(testContext(t), registry.Taskserv, "k3s", registry.Version{Version: "9.0.0"}); !errors.Is(err, registry.ErrNotFound) {
+		t.Errorf("Open of a missing version: %v", err)
+	}
+	if c := proxy.Counts(); c[testserver.KindManifestHead] != 2 || c[testserver.KindTags] != 0 {
+		t.Errorf("Open of a missing version cost %v; want 2 HEAD (9.0.0 and v9.0.0) in k3s_taskserv only", c)
 	}
 }
