@@ -53,6 +53,18 @@ type Release struct {
 	Description string
 	// Data is the archive (.tar.gz bytes).
 	Data []byte
+	// Prerelease flags a version with a stable tag as a pre-release, for
+	// seeders that implement PrereleaseFlagger; others never get it set.
+	Prerelease bool
+}
+
+// PrereleaseFlagger is implemented by seeders whose backend can mark a
+// version a pre-release other than by its tag (Gitea's release flag). The
+// suite then checks that such a version is carried as a pre-release and is
+// not current while a stable version exists.
+type PrereleaseFlagger interface {
+	Seeder
+	FlagsPrereleases()
 }
 
 // Seeder publishes releases into the backend it was made with.
@@ -96,6 +108,7 @@ func Run(t *testing.T, newBackend Factory, opts ...Option) {
 		{"ListAndGet", testListAndGet},
 		{"VersionsOrder", testVersionsOrder},
 		{"PreReleaseOnly", testPreReleaseOnly},
+		{"PreReleaseFlag", testPreReleaseFlag},
 		{"Downloads", testDownloads},
 		{"NotFound", testNotFound},
 		{"SuffixNaming", testSuffixNaming},
