@@ -11,18 +11,20 @@ import (
 	registry "github.com/provisioning-platform/extension-registry"
 )
 
-// DefaultRevalidate is how long List trusts that an unchanged tag list
-// means unchanged tags, before it checks the current version's digest
+// DefaultRevalidate is how long List and ListVersions trust that an
+// unchanged tag list means unchanged tags, before they read the repository
 // again (see RemoteOptions.Revalidate).
 const DefaultRevalidate = 10 * time.Minute
 
-// List is called again and again (the index refreshes every interval), so
-// it remembers, per repository, what the last call found, and re-reads only
-// what changed. The cost of a List when nothing changed, per repository:
+// List and ListVersions are called again and again (the index refreshes
+// every interval), so they remember, per repository, what the last call
+// found, and re-read only what changed. The cost of a call when nothing
+// changed, per repository:
 //
 //   - remote registry: one tag listing, no manifest request, while the
-//     repository's last check is younger than Revalidate; then one HEAD of
-//     the current version's manifest (no GET while its digest is the same);
+//     repository was read less than Revalidate ago; then the repository is
+//     read again: one HEAD per version described (List: the current one;
+//     ListVersions: all), no GET while the digests are the same;
 //   - layout store: one read of index.json, nothing else; index.json holds
 //     every tag's digest, so a moved tag is seen at once.
 //
@@ -31,8 +33,9 @@ const DefaultRevalidate = 10 * time.Minute
 // that a manifest already read (same digest) is never fetched again.
 //
 // What a remote registry's tag list cannot show is a tag moved to a new
-// manifest with the same set of tags (publishing a version again): List
-// keeps serving the old manifest's description for at most Revalidate.
+// manifest with the same set of tags (publishing a version again): the old
+// manifest's description is served for at most Revalidate. docs/oci.md
+// gives the measured figures.
 
 // refreshKey names one remembered answer: a repository read with all its
 // versions (ListVersions) or only the current one (List).
