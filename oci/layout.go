@@ -199,9 +199,10 @@ func (s *layoutStore) target(ctx context.Context, path string) (oras.Target, err
 }
 
 // lock takes the inter-process write lock of the repository at path, the
-// file {root}/{path}.lock beside its directory.
+// file {root}/.locks/{path}.lock: outside the namespace, so that no lock
+// file can collide with a repository named like it ("aws.lock").
 func (s *layoutStore) lock(ctx context.Context, path string) (func(), error) {
-	file := s.dir(path) + ".lock"
+	file := filepath.Join(s.root, ".locks", filepath.FromSlash(path)+".lock")
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return nil, wrapFS(err, "Creating the OCI layout %s", path)
 	}
