@@ -81,6 +81,8 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Logger:             log,
 	}).Register(mux)
 	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	httpapi.RegisterOpenAPI(mux, m)
+	connector.RegisterOpenAPI(mux, m)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
