@@ -84,7 +84,11 @@ func pull(cmd *cobra.Command, c *client.Client, r ref, dir string) (*client.Down
 	var bar *progressbar.ProgressBar
 	if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = func(size int64) io.Writer {
-			bar = newBar(f, r.String(), size)
+			what := r.String()
+			if r.version != "" {
+				what += "@" + r.version
+			}
+			bar = newBar(f, what, size)
 			return bar
 		}
 	}
