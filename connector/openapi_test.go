@@ -105,4 +105,3 @@ func manifestParams(t *testing.T, spec connectorClassSpec, path string) []string
 	slices.Sort(out)
 	return out
 }
-

@@ -378,4 +378,3 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return st.Size()
 }
-
