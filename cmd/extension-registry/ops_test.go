@@ -89,7 +89,9 @@ func TestServeTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var aws struct{ DownloadURL string `json:"download_url"` }
+	var aws struct {
+		DownloadURL string `json:"download_url"`
+	}
 	_ = json.NewDecoder(resp.Body).Decode(&aws)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.TLS == nil || !strings.HasPrefix(aws.DownloadURL, "https://"+host+"/") {
