@@ -277,8 +277,6 @@ func registryService(t *testing.T) manifest {
 	if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 		t.Fatal("the container needs a readiness and a liveness probe")
 	}
-	// The probes of §10: /readyz and /livez, never /api/v1/health,
-	// which calls the backends.
 	if p := c.ReadinessProbe.HTTPGet.Path; p != "/readyz" {
 		t.Errorf("readiness probe path %q, want /readyz", p)
 	}

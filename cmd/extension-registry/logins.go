@@ -7,6 +7,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/credentials"
 
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 )
 
 // loginCredentials fills the OCI credentials of cfg for host from the
@@ -16,7 +17,7 @@ import (
 // nothing.
 func loginCredentials(ctx context.Context, cfg *config.Config, host string) error {
 	o := &cfg.OCI
-	if o.Username != "" || o.Password != "" || o.Token != "" {
+	if o.Username != "" || o.Password.IsSet() || o.Token.IsSet() {
 		return nil
 	}
 	store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{})
@@ -29,11 +30,11 @@ func loginCredentials(ctx context.Context, cfg *config.Config, host string) erro
 	}
 	switch {
 	case cred.RefreshToken != "":
-		o.Username, o.RefreshToken = cred.Username, cred.RefreshToken
+		o.Username, o.RefreshToken = cred.Username, secret.New(cred.RefreshToken)
 	case cred.AccessToken != "":
-		o.Token = cred.AccessToken
+		o.Token = secret.New(cred.AccessToken)
 	case cred.Username != "" && cred.Password != "":
-		o.Username, o.Password = cred.Username, cred.Password
+		o.Username, o.Password = cred.Username, secret.New(cred.Password)
 	}
 	return nil
 }
