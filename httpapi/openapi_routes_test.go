@@ -24,11 +24,16 @@ type registered struct {
 	query   []string // query parameters its handler reads, directly or through helpers
 }
 
+// paramReaders are the functions that read a query parameter named by
+// their second argument (this package's and internal/httpkit's).
+var paramReaders = map[string]bool{"query": true, "intParam": true, "Query": true, "Int": true}
+
 // walkRoutes reads the package's source and returns every route
 // registered with a Router's Get: the pattern (Prefix + "…", or a literal)
 // and the query parameters its handler (a method or function of the
-// package) reads with query(r, "…") or intParam(r, "…", …), following the
-// package's own helper calls.
+// package) reads — with a parameter reader (paramReaders) or
+// r.URL.Query().Get("…") — following the helper calls of this package and
+// of internal/httpkit.
 func walkRoutes(t *testing.T) []registered {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -36,6 +41,11 @@ func walkRoutes(t *testing.T) []registered {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kit, err := filepath.Glob("../internal/httpkit/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, kit...)
 	funcs := map[string]*ast.FuncDecl{}
 	var parsed []*ast.File
 	for _, f := range files {
@@ -46,7 +56,9 @@ func walkRoutes(t *testing.T) []registered {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed = append(parsed, af)
+		if !strings.HasPrefix(f, "..") {
+			parsed = append(parsed, af) // routes are registered in this package
+		}
 		for _, d := range af.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok {
 				funcs[fd.Name.Name] = fd
@@ -70,10 +82,20 @@ func walkRoutes(t *testing.T) []registered {
 			case *ast.SelectorExpr:
 				name = fn.Sel.Name
 			}
-			if (name == "query" || name == "intParam") && len(call.Args) >= 2 {
+			if paramReaders[name] && len(call.Args) >= 2 {
 				if lit, ok := call.Args[1].(*ast.BasicLit); ok {
 					s, _ := strconv.Unquote(lit.Value)
 					out = append(out, s)
+				}
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && name == "Get" && len(call.Args) == 1 {
+				if inner, ok := sel.X.(*ast.CallExpr); ok {
+					if is, ok := inner.Fun.(*ast.SelectorExpr); ok && is.Sel.Name == "Query" {
+						if lit, ok := call.Args[0].(*ast.BasicLit); ok {
+							s, _ := strconv.Unquote(lit.Value)
+							out = append(out, s)
+						}
+					}
 				}
 			}
 			if fd, ok := funcs[name]; ok && !seen[name] {
