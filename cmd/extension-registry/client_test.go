@@ -378,3 +378,30 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return st.Size()
 }
+
+// TestPullUnverified: a version whose source publishes no checksum (a
+// Gitea release without one) is saved, with a warning saying it was not
+// verified. (A fake server: the edge case needs no real backend.)
+func TestPullUnverified(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/extensions/provider/plain/versions":
+			io.WriteString(w, `[{"version":"1.0.0","published_at":"2025-01-01T00:00:00Z"}]`)
+		case "/api/v1/extensions/provider/plain/1.0.0":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Disposition", `attachment; filename="plain-1.0.0.tar.gz"`)
+			io.WriteString(w, "archive bytes")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r := cli(t, srv.URL, dir, "pull", "provider/plain@1.0.0")
+	if r.code != 0 || r.stdout != "plain-1.0.0.tar.gz\n" || !strings.Contains(r.stderr, "no checksum") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if es := entries(t, dir); len(es) != 1 || es[0] != "plain-1.0.0.tar.gz" {
+		t.Errorf("files %v", es)
+	}
+}

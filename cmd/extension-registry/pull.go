@@ -53,6 +53,9 @@ no file behind. A progress bar is shown on stderr when it is a terminal.`,
 		if err != nil {
 			return err
 		}
+		if !res.Verified {
+			fmt.Fprintf(cmd.ErrOrStderr(), "extension-registry: warning: %s@%s: the registry publishes no checksum for it; saved unverified\n", r, res.Version)
+		}
 		if cf.output == "json" {
 			return encodeJSON(cmd.OutOrStdout(), pullResult{Path: path, Checksum: res.Checksum, Size: res.Size})
 		}
