@@ -1,18 +1,10 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -23,68 +15,19 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
-
-// testPKI is a CA and a server certificate for 127.0.0.1 it signed, made
-// by the test, as PEM files.
-type testPKI struct {
-	caFile, certFile, keyFile string
-	pool                      *x509.CertPool
-	cert                      tls.Certificate
-}
-
-func newTestPKI(t *testing.T) testPKI {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "extension-registry test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	p := testPKI{
-		caFile:   writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})), 0o644),
-		certFile: writeFile(t, filepath.Join(dir, "cert.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), 0o644),
-		keyFile:  writeFile(t, filepath.Join(dir, "key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})), 0o600),
-		pool:     x509.NewCertPool(),
-	}
-	p.pool.AddCert(ca)
-	p.cert, err = tls.LoadX509KeyPair(p.certFile, p.keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestServeTLS: with tls.cert_file and tls.key_file the service speaks
 // HTTPS only; a client trusting the CA (the Go client, and the command
 // line through SSL_CERT_FILE) gets answers whose download URLs are https.
 func TestServeTLS(t *testing.T) {
-	pki := newTestPKI(t)
-	s := startService(t, t.TempDir(), environ("EXTENSION_REGISTRY_TLS_CERT_FILE="+pki.certFile, "EXTENSION_REGISTRY_TLS_KEY_FILE="+pki.keyFile),
+	pki := testserver.NewPKI(t)
+	s := startService(t, t.TempDir(), environ("EXTENSION_REGISTRY_TLS_CERT_FILE="+pki.CertFile, "EXTENSION_REGISTRY_TLS_KEY_FILE="+pki.KeyFile),
 		"serve", "--demo", "--listen", "127.0.0.1:0")
 	host := strings.TrimPrefix(s.url, "http://")
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool}}}
 	resp, err := hc.Get("https://" + host + "/api/v1/extensions/provider/aws")
 	if err != nil {
 		t.Fatal(err)
@@ -101,12 +44,12 @@ func TestServeTLS(t *testing.T) {
 		t.Error("plain HTTP is answered too")
 	}
 
-	env := environ("EXTENSION_REGISTRY_URL=https://"+host, "SSL_CERT_FILE="+pki.caFile)
+	env := environ("EXTENSION_REGISTRY_URL=https://"+host, "SSL_CERT_FILE="+pki.CAFile)
 	if r := run(t, t.TempDir(), env, "info", "provider/aws"); r.code != 0 || !strings.Contains(r.stdout, "provider/aws") {
 		t.Errorf("info over HTTPS trusting the CA: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	other := newTestPKI(t) // another CA
-	r := run(t, t.TempDir(), environ("EXTENSION_REGISTRY_URL=https://"+host, "SSL_CERT_FILE="+other.caFile), "info", "provider/aws")
+	other := testserver.NewPKI(t) // another CA
+	r := run(t, t.TempDir(), environ("EXTENSION_REGISTRY_URL=https://"+host, "SSL_CERT_FILE="+other.CAFile), "info", "provider/aws")
 	if line := strings.TrimSuffix(r.stderr, "\n"); r.code != 1 || strings.Contains(line, "\n") || !strings.Contains(line, "https://"+host) ||
 		!strings.Contains(line, "certificate") {
 		t.Errorf("info over HTTPS without trusting the CA: exit %d, %q", r.code, r.stderr)
@@ -116,7 +59,7 @@ func TestServeTLS(t *testing.T) {
 // TestBackendCA: a registry behind HTTPS with a certificate of the test's
 // own CA is read with oci.ca_file, and refused without it.
 func TestBackendCA(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testserver.NewPKI(t)
 	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{})
 	ns := "cabackend/provisioning-extensions"
 	examples, _ := filepath.Abs("../../examples/provider/aws/1.2.0")
@@ -125,14 +68,14 @@ func TestBackendCA(t *testing.T) {
 	target, _ := url.Parse("http://" + reg.Host)
 	proxy := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(target))
 	proxy.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes below
-	proxy.TLS = &tls.Config{Certificates: []tls.Certificate{pki.cert}}
+	proxy.TLS = &tls.Config{Certificates: []tls.Certificate{pki.Cert}}
 	proxy.StartTLS()
 	defer proxy.Close()
 	tlsHost := strings.TrimPrefix(proxy.URL, "https://")
 	base := []string{"EXTENSION_REGISTRY_OCI_REGISTRY=" + tlsHost, "EXTENSION_REGISTRY_OCI_NAMESPACE=" + ns,
 		"EXTENSION_REGISTRY_OCI_REPOSITORIES=aws"}
 
-	s := startService(t, t.TempDir(), environ(append(base, "EXTENSION_REGISTRY_OCI_CA_FILE="+pki.caFile)...), "serve", "--listen", "127.0.0.1:0")
+	s := startService(t, t.TempDir(), environ(append(base, "EXTENSION_REGISTRY_OCI_CA_FILE="+pki.CAFile)...), "serve", "--listen", "127.0.0.1:0")
 	if code, body, _ := s.get(t, "/api/v1/extensions/provider/aws"); code != 200 || !strings.Contains(string(body), `"version":"1.2.0"`) {
 		t.Errorf("with oci.ca_file: %d %s", code, body)
 	}
@@ -229,18 +172,18 @@ func TestVersionCommand(t *testing.T) {
 // TestOpsConfigErrors: the new keys refuse what cannot work, naming the
 // key, before serving.
 func TestOpsConfigErrors(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testserver.NewPKI(t)
 	notPEM := writeFile(t, filepath.Join(t.TempDir(), "ca.pem"), "not a certificate\n", 0o644)
 	for _, c := range []struct {
 		env  []string
 		want string
 	}{
 		{[]string{"EXTENSION_REGISTRY_LOG_FORMAT=xml"}, "log_format"},
-		{[]string{"EXTENSION_REGISTRY_TLS_CERT_FILE=" + pki.certFile}, "tls.cert_file"},
-		{[]string{"EXTENSION_REGISTRY_TLS_CERT_FILE=" + pki.certFile, "EXTENSION_REGISTRY_TLS_KEY_FILE=" + pki.caFile}, "tls.cert_file"},
+		{[]string{"EXTENSION_REGISTRY_TLS_CERT_FILE=" + pki.CertFile}, "tls.cert_file"},
+		{[]string{"EXTENSION_REGISTRY_TLS_CERT_FILE=" + pki.CertFile, "EXTENSION_REGISTRY_TLS_KEY_FILE=" + pki.CAFile}, "tls.cert_file"},
 		{[]string{"EXTENSION_REGISTRY_OCI_CA_FILE=" + notPEM}, "oci.ca_file"},
 		{[]string{"EXTENSION_REGISTRY_OCI_CA_FILE=/nonexistent/ca.pem"}, "oci.ca_file"},
-		{[]string{"EXTENSION_REGISTRY_GITEA_CA_FILE=" + pki.caFile}, "gitea.ca_file"},
+		{[]string{"EXTENSION_REGISTRY_GITEA_CA_FILE=" + pki.CAFile}, "gitea.ca_file"},
 	} {
 		r := run(t, t.TempDir(), environ(append(c.env, "EXTENSION_REGISTRY_LISTEN=127.0.0.1:0")...), "serve")
 		line := strings.TrimSuffix(r.stderr, "\n")
