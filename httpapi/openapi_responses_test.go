@@ -54,6 +54,8 @@ func TestOpenAPIResponses(t *testing.T) {
 				{"/api/v1/openapi.json", 200},
 				{"/livez", 200},
 				{"/readyz", 200},
+				{"/api/v1/health?x=1&x=2", 400},
+				{"/api/v1/extensions?q=" + strings.Repeat("x", 20000), 414},
 			} {
 				if got, body := openapitest.Get(t, doc, hc, s.URL+c.path, nil); got != c.status {
 					t.Errorf("GET %s = %d, want %d: %.200s", c.path, got, c.status, body)

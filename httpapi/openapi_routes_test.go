@@ -215,11 +215,12 @@ func TestOpenAPICoversTheRoutes(t *testing.T) {
 					t.Errorf("documented query parameter %q is never read", name)
 				}
 			}
-			// Every route answers these (the router's 405, a panic's 500,
-			// a rate limit's 429); a route with a {type} also 400 and 404.
-			want := []string{"200", "405", "429", "500"}
+			// Every route answers these: the server edge's 400, 414, 429
+			// and 503, the router's 405, a panic's 500; a route with a
+			// {type} also 404.
+			want := []string{"200", "400", "405", "414", "429", "500", "503"}
 			if strings.Contains(r.pattern, "{type}") {
-				want = append(want, "400", "404")
+				want = append(want, "404")
 			}
 			for _, code := range want {
 				if op.Responses.Value(code) == nil {
