@@ -17,7 +17,7 @@ tools:
 
 ## build: build the binary into ./bin
 build:
-	go build -o bin/extension-registry ./cmd/extension-registry
+	go build -ldflags "-X main.commit=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o bin/extension-registry ./cmd/extension-registry
 
 ## lint: gofmt and go vet
 lint:

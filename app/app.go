@@ -5,12 +5,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +17,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/httpapi"
+	"github.com/provisioning-platform/extension-registry/internal/edge"
 	"github.com/provisioning-platform/extension-registry/metrics"
 	"github.com/provisioning-platform/extension-registry/web"
 )
@@ -27,16 +26,13 @@ import (
 // -ldflags "-X .../app.Version=…".
 var Version = "0.1.0"
 
-// shutdownTimeout bounds how long in-flight requests may finish after a
-// stop signal.
-const shutdownTimeout = 15 * time.Second
-
 // App is one running registry: its listener, HTTP server and catalog.
 type App struct {
 	cfg     config.Config
 	log     *slog.Logger
 	ln      net.Listener
 	srv     *http.Server
+	edge    *edge.Edge
 	catalog *catalog.Catalog
 }
 
@@ -81,6 +77,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
+	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
 	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
 	api.RegisterFallback(mux)
@@ -89,25 +86,24 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	return &App{
-		cfg: cfg,
-		log: log,
-		ln:  ln,
-		srv: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-		catalog: cat,
-	}, nil
+	srv, eln, e, err := newServer(cfg, mux, ln, log)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	tlsLn, err := listenTLS(cfg, eln)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat}, nil
 }
 
 // Addr is the address the registry listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Run serves until ctx ends, then stops accepting requests and lets the
-// ones in flight finish (at most shutdownTimeout).
+// ones in flight finish (at most shutdown_timeout).
 func (a *App) Run(ctx context.Context) error {
 	a.log.Info("extension registry listening", "addr", a.Addr(), "sources", a.catalog.Sources(), "version", Version)
 	go a.warm(ctx)
@@ -118,16 +114,7 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := a.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return a.shutdown(errc)
 }
 
 // warm lists every extension once at start, so that the first client finds

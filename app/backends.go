@@ -37,12 +37,20 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 			Logger:    log,
 		})
 	}
+	if rt == nil {
+		// publish --to: the only caller without a transport of its own.
+		var err error
+		if rt, err = withCA(nil, cfg.OCI.CAFile, "oci.ca_file"); err != nil {
+			return nil, err
+		}
+	}
 	return oci.NewRemote(oci.RemoteOptions{
 		Registry:     cfg.OCI.Registry,
 		Namespace:    cfg.OCI.Namespace,
 		Username:     cfg.OCI.Username,
-		Password:     cfg.OCI.Password,
-		Token:        cfg.OCI.Token,
+		Password:     cfg.OCI.Password.Reveal(),
+		Token:        cfg.OCI.Token.Reveal(),
+		RefreshToken: cfg.OCI.RefreshToken.Reveal(),
 		Insecure:     cfg.OCI.Insecure,
 		Repositories: cfg.OCI.Repositories,
 		Transport:    rt,
@@ -60,13 +68,17 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 			if !cfg.Gitea.Enabled() {
 				continue
 			}
+			rt, err := withCA(shared, cfg.Gitea.CAFile, "gitea.ca_file")
+			if err != nil {
+				return nil, err
+			}
 			b, err := gitea.New(gitea.Options{
 				URL:           cfg.Gitea.URL,
 				Organizations: cfg.Gitea.Organizations,
-				Token:         cfg.Gitea.Token,
+				Token:         cfg.Gitea.Token.Reveal(),
 				Username:      cfg.Gitea.Username,
-				Password:      cfg.Gitea.Password,
-				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", shared)},
+				Password:      cfg.Gitea.Password.Reveal(),
+				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", rt)},
 				Logger:        log.With("backend", "gitea"),
 			})
 			if err != nil {
@@ -74,7 +86,11 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 			}
 			out = append(out, b)
 		case registry.SourceOCI:
-			b, err := NewOCI(cfg, m.InstrumentTransport("oci", shared), log.With("backend", "oci"))
+			rt, err := withCA(shared, cfg.OCI.CAFile, "oci.ca_file")
+			if err != nil {
+				return nil, err
+			}
+			b, err := NewOCI(cfg, m.InstrumentTransport("oci", rt), log.With("backend", "oci"))
 			if err != nil {
 				return nil, fmt.Errorf("oci backend: %w", err)
 			}

@@ -20,6 +20,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 	"github.com/provisioning-platform/extension-registry/oci"
 )
@@ -109,7 +110,7 @@ func srcStartWith(t *testing.T, f *srcFixture, change func(*config.Config)) (str
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = f.dataDir
-	cfg.Gitea = config.Gitea{URL: f.gitea.URL, Organizations: []string{f.org}, Token: f.token}
+	cfg.Gitea = config.Gitea{URL: f.gitea.URL, Organizations: []string{f.org}, Token: secret.New(f.token)}
 	change(&cfg)
 	logs := &srcLogs{}
 	// Cleanups run last first: the token check sees every log line.

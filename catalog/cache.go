@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -12,14 +11,6 @@ import (
 	"github.com/provisioning-platform/extension-registry/metrics"
 )
 
-// The kinds of cache entries, named by the API's key scheme:
-// "list:{type}:{source}", "{type}/{name}" and "{type}/{name}/versions".
-const (
-	kindList     = "list"
-	kindMetadata = "metadata"
-	kindVersions = "versions"
-)
-
 // loadTimeout bounds a backend call made on behalf of a cache miss. The call
 // is shared by every request waiting for the key: it stops when the last of
 // them goes away, or when this time runs out.
@@ -27,15 +18,16 @@ const loadTimeout = 60 * time.Second
 
 // Cache is an LRU cache with a time to live in front of the backends.
 // Concurrent misses for one key make one backend call. Only successful
-// answers are stored. A Cache without entries (as a Catalog without one
-// uses) still shares concurrent calls but stores nothing.
+// answers are stored. The zero Cache (what a Catalog without one uses)
+// stores nothing and shares nothing: every call goes to the backend.
 type Cache struct {
-	lru     *expirable.LRU[string, any]
+	lru     *expirable.LRU[Key, any]
+	ttl     time.Duration
 	flight  singleflight.Group
 	metrics *metrics.Metrics
 
 	mu      sync.Mutex
-	waiters map[string]*waiters // per key with a call in flight
+	waiters map[Key]*waiters // per key with a call in flight
 }
 
 // waiters counts the callers waiting for one shared call, and cancels the
@@ -53,23 +45,7 @@ func NewCache(capacity int, ttl time.Duration, m *metrics.Metrics) *Cache {
 	if m == nil {
 		m = metrics.New(nil)
 	}
-	return &Cache{lru: expirable.NewLRU[string, any](capacity, nil, ttl), metrics: m, waiters: map[string]*waiters{}}
-}
-
-// kindOf returns the kind of a cache key of the API's key scheme. A key may
-// carry a scope prefix ending in "|", which does not change its kind.
-func kindOf(key string) string {
-	if i := strings.LastIndexByte(key, '|'); i >= 0 {
-		key = key[i+1:]
-	}
-	switch {
-	case strings.HasPrefix(key, "list:"):
-		return kindList
-	case strings.HasSuffix(key, "/versions"):
-		return kindVersions
-	default:
-		return kindMetadata
-	}
+	return &Cache{lru: expirable.NewLRU[Key, any](capacity, nil, ttl), ttl: ttl, metrics: m, waiters: map[Key]*waiters{}}
 }
 
 // load returns the cached value of key, or calls fn once for all concurrent
@@ -77,20 +53,23 @@ func kindOf(key string) string {
 // stops waiting; the shared call goes on while another caller waits for it,
 // and is cancelled when the last one leaves, so that no backend call
 // outlives every request that asked for it.
-func load[T any](ctx context.Context, c *Cache, key string, fn func(context.Context) (T, bool, error)) (T, error) {
-	kind := kindOf(key)
+func load[T any](ctx context.Context, c *Cache, key Key, fn func(context.Context) (T, bool, error)) (T, error) {
+	kind := key.Kind.String()
 	if c.lru == nil {
+		noteCached(ctx, false, 0)
 		v, _, err := fn(ctx)
 		return v, err
 	}
 	if v, ok := c.lru.Get(key); ok {
 		c.metrics.CacheHits.WithLabelValues(kind).Inc()
+		noteCached(ctx, true, c.ttl)
 		return v.(T), nil
 	}
 	c.metrics.CacheMisses.WithLabelValues(kind).Inc()
+	noteCached(ctx, false, 0)
 	w := c.join(ctx, key)
 	defer c.leave(key, w)
-	ch := c.flight.DoChan(key, func() (any, error) {
+	ch := c.flight.DoChan(key.flight(), func() (any, error) {
 		// The call runs with the context of the callers waiting for it
 		// when it starts (a fresh one when they have all left already).
 		v, store, err := fn(c.callContext(key))
@@ -114,7 +93,7 @@ func load[T any](ctx context.Context, c *Cache, key string, fn func(context.Cont
 
 // join counts a caller waiting for key, creating the shared call's context
 // (detached from any one caller, bounded by loadTimeout) for the first.
-func (c *Cache) join(ctx context.Context, key string) *waiters {
+func (c *Cache) join(ctx context.Context, key Key) *waiters {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.waiters[key]
@@ -128,7 +107,7 @@ func (c *Cache) join(ctx context.Context, key string) *waiters {
 }
 
 // leave uncounts a caller; the last one cancels the shared call's context.
-func (c *Cache) leave(key string, w *waiters) {
+func (c *Cache) leave(key Key, w *waiters) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w.n--
@@ -141,7 +120,7 @@ func (c *Cache) leave(key string, w *waiters) {
 }
 
 // callContext returns the context of the callers now waiting for key.
-func (c *Cache) callContext(key string) context.Context {
+func (c *Cache) callContext(key Key) context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if w := c.waiters[key]; w != nil {
@@ -167,10 +146,10 @@ func (c *Cache) Stats() Stats {
 		return s
 	}
 	for _, k := range c.lru.Keys() {
-		switch kindOf(k) {
-		case kindList:
+		switch k.Kind {
+		case KindList:
 			s.ListEntries++
-		case kindVersions:
+		case KindVersions:
 			s.VersionEntries++
 		default:
 			s.MetadataEntries++

@@ -1,8 +1,9 @@
 // Package catalog merges the extensions of several backends into one view:
-// it applies the source precedence, caches answers (LRU with a time to
-// live, one backend call per key however many requests miss at once),
-// searches, and resolves versions and downloads. The HTTP faces talk only to
-// a Catalog, never to a backend.
+// it applies the source precedence, answers from a background index of
+// every source (contract §8) or, without one and for what the index cannot
+// answer yet, from an LRU cache with a time to live (one backend call per
+// key however many requests miss at once), searches, and resolves versions
+// and downloads. The HTTP faces talk only to a Catalog, never to a backend.
 package catalog
 
 import (
@@ -30,45 +31,80 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Logger receives shadowing and partial-failure notes; nil discards them.
 	Logger *slog.Logger
+	// Index, when set, turns on the background index: Run reads every
+	// source and reads are answered from memory. Nil: every answer comes
+	// from Cache or the backends.
+	Index *IndexOptions
+	// Blobs, when set, is consulted by Open before the backend.
+	Blobs BlobCache
+}
+
+// BlobCache keeps downloaded archives by checksum. Open asks it for a
+// version whose checksum is known; fetch opens the archive from the backend
+// when the cache does not hold it (the cache may keep what it reads).
+type BlobCache interface {
+	Open(ctx context.Context, checksum string, size int64, fetch func(context.Context) (*registry.Archive, error)) (*registry.Archive, error)
 }
 
 // Catalog is the merged, cached view of the backends. It is safe for
 // concurrent use.
 type Catalog struct {
-	backends []*breaker
+	backends []registry.Backend
 	cache    *Cache
 	scope    string
 	metrics  *metrics.Metrics
 	log      *slog.Logger
+	idx      *index
+	blobs    BlobCache
 
 	gaugeMu sync.Mutex
 
 	// owners remembers which source served each extension in the last
 	// complete listing (and successful lookups since), so that while that
-	// source fails, the copy it shadows is not served in its place.
+	// source fails, the copy it shadows is not served in its place. Nil
+	// for a catalog of one backend.
 	ownersMu sync.Mutex
 	owners   map[string]registry.Source
 }
 
-// New returns a Catalog over opts.Backends.
+// New returns a Catalog over opts.Backends, each behind a breaker. With
+// opts.Index, call Run to read the sources.
 func New(opts Options) *Catalog {
 	c := &Catalog{
 		cache:   opts.Cache,
 		scope:   opts.Scope,
 		metrics: opts.Metrics,
 		log:     opts.Logger,
+		blobs:   opts.Blobs,
 	}
 	for _, b := range opts.Backends {
 		c.backends = append(c.backends, &breaker{Backend: b})
 	}
 	c.owners = map[string]registry.Source{}
+	if opts.Index != nil {
+		c.idx = newIndex(*opts.Index, c.backends)
+	}
+	c.defaults()
+	return c
+}
+
+// NewDirect returns a Catalog over one backend for one request's
+// credentials (the ConnectorClass API): no index, no breaker, no owners
+// map; answers are cached in cache (nil: not cached) under scope, which
+// must differ per credential.
+func NewDirect(b registry.Backend, cache *Cache, scope string) *Catalog {
+	c := &Catalog{backends: []registry.Backend{b}, cache: cache, scope: scope}
+	c.defaults()
+	return c
+}
+
+func (c *Catalog) defaults() {
 	if c.cache == nil {
 		c.cache = &Cache{metrics: metrics.New(nil)}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	return c
 }
 
 // Sources returns the sources of the configured backends, in precedence
@@ -82,16 +118,22 @@ func (c *Catalog) Sources() []registry.Source {
 }
 
 // Stats counts the cache entries per kind.
-func (c *Catalog) Stats() Stats { return c.cache.Stats() }
-
-func (c *Catalog) key(k string) string {
-	if c.scope == "" {
-		return k
+// With the index, the index's entries are counted too: one metadata and
+// one versions entry per served extension, one list entry per list it
+// answers.
+func (c *Catalog) Stats() Stats {
+	s := c.cache.Stats()
+	if v := c.current(); v != nil && v.firstUnread == v.nsources {
+		vs := v.stats()
+		s.ListEntries += vs.ListEntries
+		s.MetadataEntries += vs.MetadataEntries
+		s.VersionEntries += vs.VersionEntries
+		s.TotalEntries += vs.TotalEntries
 	}
-	return c.scope + "|" + k
+	return s
 }
 
-func (c *Catalog) backend(src registry.Source) *breaker {
+func (c *Catalog) backend(src registry.Source) registry.Backend {
 	for _, b := range c.backends {
 		if b.Source() == src {
 			return b
@@ -106,8 +148,17 @@ func (c *Catalog) backend(src registry.Source) *breaker {
 // known to serve it (the later copy is shadowed, never served); when none
 // holds it the failure is returned rather than a not-found.
 func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (registry.Extension, error) {
+	if v := c.current(); v != nil {
+		if o, err, ok := v.lookup(typ, name); ok {
+			c.note(ctx, KindMetadata, v)
+			if err != nil {
+				return registry.Extension{}, err
+			}
+			return o.entry.Extension, nil
+		}
+	}
 	key := string(typ) + "/" + name
-	return load(ctx, c.cache, c.key(key), func(ctx context.Context) (registry.Extension, bool, error) {
+	return load(ctx, c.cache, c.metadataKey(typ, name), func(ctx context.Context) (registry.Extension, bool, error) {
 		var failed error
 		failing := map[registry.Source]bool{}
 		for _, b := range c.backends {
@@ -148,6 +199,9 @@ func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (regi
 // ownedByFailing reports whether the source known to serve the extension
 // key ("type/name") is one of failing.
 func (c *Catalog) ownedByFailing(key string, failing map[registry.Source]bool) bool {
+	if c.owners == nil {
+		return false
+	}
 	c.ownersMu.Lock()
 	defer c.ownersMu.Unlock()
 	src, ok := c.owners[key]
@@ -156,6 +210,9 @@ func (c *Catalog) ownedByFailing(key string, failing map[registry.Source]bool) b
 
 // setOwner records the source that serves the extension key.
 func (c *Catalog) setOwner(key string, src registry.Source) {
+	if c.owners == nil {
+		return
+	}
 	c.ownersMu.Lock()
 	defer c.ownersMu.Unlock()
 	c.owners[key] = src
@@ -164,76 +221,35 @@ func (c *Catalog) setOwner(key string, src registry.Source) {
 // Versions returns the versions of typ/name, newest first, from the source
 // that serves the extension.
 func (c *Catalog) Versions(ctx context.Context, typ registry.Type, name string) ([]registry.Version, error) {
+	if v := c.current(); v != nil {
+		if o, err, ok := v.lookup(typ, name); ok {
+			c.note(ctx, KindVersions, v)
+			if err != nil {
+				return nil, err
+			}
+			return o.entry.versions(), nil
+		}
+	}
 	ext, err := c.Get(ctx, typ, name)
 	if err != nil {
 		return nil, err
 	}
+	return c.versionsOf(ctx, ext)
+}
+
+// versionsOf returns the versions of ext from the source that serves it,
+// through the cache.
+func (c *Catalog) versionsOf(ctx context.Context, ext registry.Extension) ([]registry.Version, error) {
+	typ, name := ext.Type, ext.Name
 	b := c.backend(ext.Source)
 	if b == nil {
 		return nil, fmt.Errorf("extension %s comes from unconfigured source %s", ext.Key(), ext.Source)
 	}
-	return load(ctx, c.cache, c.key(string(typ)+"/"+name+"/versions"), func(ctx context.Context) ([]registry.Version, bool, error) {
+	return load(ctx, c.cache, c.versionsKey(typ, name), func(ctx context.Context) ([]registry.Version, bool, error) {
 		vs, err := b.Versions(ctx, typ, name)
 		if errors.Is(err, registry.ErrNotFound) {
 			err = &registry.Error{Kind: registry.ErrNotFound, Message: fmt.Sprintf("Extension %s/%s not found", typ, name), Err: err}
 		}
 		return vs, err == nil, err
 	})
-}
-
-// higherFailure returns the failure of the first source ahead of src that
-// cannot say whether it holds typ/name, or nil. It asks the backends
-// directly, uncached: it only runs when a version was not found.
-func (c *Catalog) higherFailure(ctx context.Context, typ registry.Type, name string, src registry.Source) error {
-	for _, b := range c.backends {
-		if b.Source() == src {
-			return nil
-		}
-		if _, err := b.Get(ctx, typ, name); err != nil && !errors.Is(err, registry.ErrNotFound) {
-			return fmt.Errorf("%s: %w", b.Source(), err)
-		}
-	}
-	return nil
-}
-
-// Open resolves version (with or without a leading "v") of typ/name and
-// opens its archive for streaming. An unknown extension or version is an
-// ErrNotFound whose message names both; a malformed version is
-// ErrInvalidVersion.
-func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version string) (*registry.Archive, error) {
-	want, err := registry.ParseVersion(version)
-	if err != nil {
-		return nil, err
-	}
-	notFound := &registry.Error{
-		Kind:    registry.ErrNotFound,
-		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, name, want),
-	}
-	vs, err := c.Versions(ctx, typ, name)
-	if errors.Is(err, registry.ErrNotFound) {
-		notFound.Err = err
-		return nil, notFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	ext, err := c.Get(ctx, typ, name)
-	if err != nil {
-		return nil, err
-	}
-	v, ok := registry.FindVersion(vs, want)
-	if !ok {
-		// The version may be that of a copy in a higher-precedence source
-		// that fails right now: say so rather than "not found".
-		if err := c.higherFailure(ctx, typ, name, ext.Source); err != nil {
-			return nil, err
-		}
-		return nil, notFound
-	}
-	a, err := c.backend(ext.Source).Open(ctx, typ, name, v)
-	if errors.Is(err, registry.ErrNotFound) {
-		notFound.Err = err
-		return nil, notFound
-	}
-	return a, err
 }

@@ -204,7 +204,7 @@ func TestWaiterLeaving(t *testing.T) {
 	for {
 		c.cache.mu.Lock()
 		n := 0
-		if w := c.cache.waiters["list::"]; w != nil {
+		if w := c.cache.waiters[Key{Kind: KindList}]; w != nil {
 			n = w.n
 		}
 		c.cache.mu.Unlock()

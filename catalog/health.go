@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -20,7 +21,9 @@ type BackendHealth struct {
 
 // Health probes every configured backend concurrently, each with
 // ProbeTimeout, and returns the outcome per source. A backend that cannot be
-// probed (no Prober) counts as healthy when it can list.
+// probed (no Prober) counts as healthy when it can list. With the index, a
+// source whose last read failed is unhealthy with that cause (and is not
+// probed).
 func (c *Catalog) Health(ctx context.Context) map[registry.Source]BackendHealth {
 	out := make(map[registry.Source]BackendHealth, len(c.backends))
 	var mu sync.Mutex
@@ -29,7 +32,10 @@ func (c *Catalog) Health(ctx context.Context) map[registry.Source]BackendHealth 
 		wg.Go(func() {
 			pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 			defer cancel()
-			err := b.probe(pctx)
+			err := c.indexFailure(b.Source())
+			if err == nil {
+				err = probe(pctx, b)
+			}
 			h := BackendHealth{Healthy: err == nil}
 			if err != nil {
 				h.Error = describe(err)
@@ -41,6 +47,33 @@ func (c *Catalog) Health(ctx context.Context) map[registry.Source]BackendHealth 
 	}
 	wg.Wait()
 	return out
+}
+
+// indexFailure returns the error of the last index read of src, or nil.
+func (c *Catalog) indexFailure(src registry.Source) error {
+	if c.idx == nil {
+		return nil
+	}
+	s := c.idx.source(src)
+	if s == nil {
+		return nil
+	}
+	if _, err, _ := s.state(); err != nil {
+		return fmt.Errorf("the last read of the index failed: %w", err)
+	}
+	return nil
+}
+
+// probe checks b through its breaker, if it has one.
+func probe(ctx context.Context, b registry.Backend) error {
+	if br, ok := b.(*breaker); ok {
+		return br.probe(ctx)
+	}
+	if p, ok := b.(registry.Prober); ok {
+		return p.Probe(ctx)
+	}
+	_, err := b.List(ctx)
+	return err
 }
 
 // describe turns a probe failure into a short, client-safe sentence.

@@ -21,29 +21,43 @@ type Filter struct {
 // (type, name) appears once, from the first source in precedence order that
 // holds it. When some backends fail and others answer, the answer holds what
 // the working ones have and is not cached; when all fail, List fails.
+//
+// With the index, the list comes from memory: a source past
+// index.max_stale is left out of it (a list of that source alone answers
+// its ErrUnavailable). A list of one source (f.Source) fails when that
+// source fails, rather than answering an empty list.
 func (c *Catalog) List(ctx context.Context, f Filter) ([]registry.Extension, error) {
+	if v := c.current(); v != nil {
+		if exts, _, err, ok := v.filter(f); ok {
+			c.note(ctx, KindList, v)
+			return exts, err
+		}
+	}
 	res, err := c.list(ctx, f)
 	return res.exts, err
 }
 
-// listing is a list and whether every backend contributed to it. Only
-// complete listings are cached.
+// listing is a list, whether every backend contributed to it, and the
+// failures of those that did not. Only complete listings are cached.
 type listing struct {
 	exts     []registry.Extension
 	complete bool
+	failed   map[registry.Source]error
 }
 
 func (c *Catalog) list(ctx context.Context, f Filter) (listing, error) {
-	key := c.key(fmt.Sprintf("list:%s:%s", f.Type, f.Source))
-	return load(ctx, c.cache, key, func(ctx context.Context) (listing, bool, error) {
+	return load(ctx, c.cache, c.listKey(f), func(ctx context.Context) (listing, bool, error) {
 		if f == (Filter{}) {
-			exts, complete, err := c.merged(ctx)
-			return listing{exts, complete}, complete, err
+			exts, failed, err := c.merged(ctx)
+			return listing{exts, len(failed) == 0, failed}, len(failed) == 0, err
 		}
 		// A filtered list is derived from the unfiltered one, itself a cache
 		// entry, so that it costs no backend call once that one is cached.
 		all, err := c.list(ctx, Filter{})
 		if err != nil {
+			return listing{}, false, err
+		}
+		if err := all.failed[f.Source]; err != nil {
 			return listing{}, false, err
 		}
 		out := make([]registry.Extension, 0, len(all.exts))
@@ -52,13 +66,13 @@ func (c *Catalog) list(ctx context.Context, f Filter) (listing, error) {
 				out = append(out, e)
 			}
 		}
-		return listing{out, all.complete}, all.complete, nil
+		return listing{out, all.complete, all.failed}, all.complete, nil
 	})
 }
 
 // merged returns every extension of every backend with the precedence
-// applied. complete is false when a backend failed.
-func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, complete bool, err error) {
+// applied, and the failure of each backend that failed.
+func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, failed map[registry.Source]error, err error) {
 	lists := make([][]registry.Extension, len(c.backends))
 	errs := make([]error, len(c.backends))
 	var g errgroup.Group
@@ -73,17 +87,16 @@ func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, comple
 	}
 	_ = g.Wait()
 
-	complete = true
-	failed := 0
+	failed = map[registry.Source]error{}
 	for i, err := range errs {
 		if err != nil {
-			complete = false
-			failed++
+			failed[c.backends[i].Source()] = err
 			c.log.Warn("backend list failed; serving the other sources", "source", c.backends[i].Source(), "error", err)
 		}
 	}
-	if failed > 0 && failed == len(c.backends) {
-		return nil, false, errors.Join(errs...)
+	complete := len(failed) == 0
+	if len(failed) > 0 && len(failed) == len(c.backends) {
+		return nil, failed, errors.Join(errs...)
 	}
 
 	failing := map[registry.Source]bool{}
@@ -123,7 +136,7 @@ func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, comple
 	if complete {
 		c.setGauge(exts)
 	}
-	return exts, complete, nil
+	return exts, failed, nil
 }
 
 // setGauge publishes the number of extensions per type and source.
@@ -131,17 +144,19 @@ func (c *Catalog) setGauge(exts []registry.Extension) {
 	if c.metrics == nil {
 		return
 	}
+	type ts struct {
+		t registry.Type
+		s registry.Source
+	}
+	n := map[ts]int{}
+	for _, e := range exts {
+		n[ts{e.Type, e.Source}]++
+	}
 	c.gaugeMu.Lock()
 	defer c.gaugeMu.Unlock()
 	for _, t := range registry.Types {
 		for _, s := range c.Sources() {
-			n := 0
-			for _, e := range exts {
-				if e.Type == t && e.Source == s {
-					n++
-				}
-			}
-			c.metrics.Extensions.WithLabelValues(string(t), string(s)).Set(float64(n))
+			c.metrics.Extensions.WithLabelValues(string(t), string(s)).Set(float64(n[ts{t, s}]))
 		}
 	}
 }

@@ -13,6 +13,12 @@ import (
 // then a name containing q, then a tag, then the description. Ties keep the
 // list's order (name, then type). An empty typ matches every type.
 func (c *Catalog) Search(ctx context.Context, q string, typ registry.Type) ([]registry.Extension, error) {
+	if v := c.current(); v != nil {
+		if out, err, ok := v.search(q, typ); ok {
+			c.note(ctx, KindList, v)
+			return out, err
+		}
+	}
 	all, err := c.List(ctx, Filter{Type: typ})
 	if err != nil {
 		return nil, err

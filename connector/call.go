@@ -16,6 +16,8 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
+	"github.com/provisioning-platform/extension-registry/metrics"
 )
 
 // call is one forwarded request once its headers are decoded: the tool's
@@ -85,14 +87,9 @@ func (a *API) newCall(r *http.Request, t *tool, probe probeKind) (*call, error) 
 		deadline: time.Now().Add(a.opts.Timeout),
 	}
 	c.backend = budgeted{Backend: b, deadline: c.deadline}
-	c.catalog = catalog.New(catalog.Options{
-		Backends: []registry.Backend{c.backend},
-		Cache:    a.opts.Cache,
-		Scope:    a.scope(t.name, target, scopeParts...),
-		// With one backend the catalog has nothing to add to the failure
-		// writeError logs once.
-		Logger: slog.New(slog.DiscardHandler),
-	})
+	// One backend per request: no index, breaker or owners map, answers
+	// cached under a scope of this request's credentials.
+	c.catalog = catalog.NewDirect(c.backend, a.opts.Cache, a.scope(t.name, target, scopeParts...))
 	return c, nil
 }
 
@@ -144,7 +141,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, desc string, er
 		level = slog.LevelInfo
 	}
 	a.log.Log(r.Context(), level, "connector request failed",
-		"method", r.Method, "path", r.URL.Path, "tool", desc, "status", code, "error", err)
+		"method", metrics.Method(r.Method), "path", httpkit.Excerpt(r.URL.Path), "tool", desc, "status", code, "error", err)
 	writeStatus(w, st)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 )
 
 // list answers GET /extensions?type=&source=&limit=&offset=. The total
@@ -14,7 +15,7 @@ import (
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	var f catalog.Filter
 	var err error
-	if f.Type, err = typeParam(r); err != nil {
+	if f.Type, err = httpkit.TypeParam(r); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -22,12 +23,12 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	limit, err := intParam(r, "limit", listDefaultLimit, 1, listMaxLimit)
+	limit, err := httpkit.Int(r, "limit", listDefaultLimit, 1, listMaxLimit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	offset, err := intParam(r, "offset", 0, 0, -1)
+	offset, err := httpkit.Int(r, "offset", 0, 0, -1)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -38,22 +39,22 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
-	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, page(exts, offset, limit)))
+	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, httpkit.Offset(exts, offset, limit)))
 }
 
 // search answers GET /extensions/search?q=&type=&limit=.
 func (a *API) search(w http.ResponseWriter, r *http.Request) {
-	q := query(r, "q")
+	q := httpkit.Query(r, "q")
 	if q == "" {
 		a.writeError(w, r, registry.Errorf(registry.ErrInvalid, "Missing required query parameter q"))
 		return
 	}
-	typ, err := typeParam(r)
+	typ, err := httpkit.TypeParam(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	limit, err := intParam(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
+	limit, err := httpkit.Int(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -64,12 +65,12 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
-	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, page(exts, 0, limit)))
+	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, httpkit.Offset(exts, 0, limit)))
 }
 
 // get answers GET /extensions/{type}/{name}.
 func (a *API) get(w http.ResponseWriter, r *http.Request) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -84,7 +85,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 
 // versions answers GET /extensions/{type}/{name}/versions.
 func (a *API) versions(w http.ResponseWriter, r *http.Request) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

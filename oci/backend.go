@@ -29,7 +29,7 @@ import (
 )
 
 // DefaultNamespace is the repository prefix used when none is configured.
-const DefaultNamespace = "provisioning-extensions"
+const DefaultNamespace = registry.DefaultOCINamespace
 
 // manifestCacheSize bounds the number of parsed manifests kept by digest.
 const manifestCacheSize = 4096
@@ -55,6 +55,9 @@ type store interface {
 	open(ctx context.Context, path string) (repo, error)
 	// target returns a writable repository, created when missing.
 	target(ctx context.Context, path string) (oras.Target, error)
+	// lock serialises the writers of the repository at path, across
+	// processes for the layout store; unlock releases it.
+	lock(ctx context.Context, path string) (unlock func(), err error)
 	// probe checks that the store answers and accepts the credentials.
 	probe(ctx context.Context) error
 	// allowed reports whether path may be read directly (Get, Open): false
@@ -137,32 +140,13 @@ func validPath(s string) bool {
 	return true
 }
 
-// suffixes lists, per type, the repository name suffixes of the naming
-// convention, in the order Get tries them.
-var suffixes = map[registry.Type][]string{
-	registry.Provider: {"_provider", "_prov"},
-	registry.Taskserv: {"_taskserv"},
-	registry.Cluster:  {"_cluster"},
-}
-
 // candidatePaths returns the repositories that may hold the extension
-// (typ, name), in order of preference: {namespace}/{name}, then the name
-// with each suffix of the type.
+// (typ, name), in order of preference: {namespace}/{name}, then the
+// repository names of the naming convention (registry.RepositoryNames).
 func (b *Backend) candidatePaths(typ registry.Type, name string) []string {
 	paths := []string{b.namespace + "/" + name}
-	for _, s := range suffixes[typ] {
-		paths = append(paths, b.namespace+"/"+name+s)
+	for _, n := range registry.RepositoryNames(typ, name) {
+		paths = append(paths, b.namespace+"/"+n)
 	}
 	return paths
-}
-
-// rank is the preference of path among the candidates of (typ, name); lower
-// wins when two repositories resolve to the same extension.
-func (b *Backend) rank(path string, typ registry.Type, name string) int {
-	for i, p := range b.candidatePaths(typ, name) {
-		if p == path {
-			return i
-		}
-	}
-	return len(suffixes[typ]) + 1
 }

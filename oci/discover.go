@@ -199,10 +199,11 @@ func semverTags(ctx context.Context, r repo, repoPath string) ([]registry.Versio
 	var vs []registry.Version
 	err := r.Tags(ctx, "", func(tags []string) error {
 		for _, tag := range tags {
-			v, ok := registry.NormalizeVersion(tag)
-			if !ok {
+			sv, err := registry.ParseVersion(tag)
+			if err != nil {
 				continue
 			}
+			v := sv.String()
 			if i, dup := seen[v]; dup {
 				if tag == v {
 					vs[i].Ref = tag
@@ -210,7 +211,7 @@ func semverTags(ctx context.Context, r repo, repoPath string) ([]registry.Versio
 				continue
 			}
 			seen[v] = len(vs)
-			vs = append(vs, registry.Version{Version: v, Ref: tag})
+			vs = append(vs, registry.Version{Version: v, Ref: tag, Prerelease: sv.Prerelease() != ""})
 		}
 		return nil
 	})

@@ -106,6 +106,11 @@ func (s *layoutStore) repositories(ctx context.Context, prefix string) ([]string
 // open returns a read-only view of the layout at path as of its current
 // index.json, reusing the previous view when the index is unchanged.
 func (s *layoutStore) open(ctx context.Context, path string) (repo, error) {
+	// The file system does not watch the context: check it here, so that
+	// a cancelled call fails with its context's error like a remote one.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	dir := s.dir(path)
 	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -138,8 +143,10 @@ func (s *layoutStore) open(ctx context.Context, path string) (repo, error) {
 	return st, nil
 }
 
-// readIndex reads dir's index.json. oras-go rewrites the file in place, so
-// a reader may catch it half written: it retries a few times before giving up.
+// readIndex reads dir's index.json. Publish replaces the file atomically,
+// but a layout written by another tool (oras-go's Store rewrites it in
+// place) may be caught half written: it retries a few times before giving
+// up.
 func readIndex(ctx context.Context, dir string) ([]byte, error) {
 	var (
 		data []byte
@@ -165,15 +172,28 @@ func readIndex(ctx context.Context, dir string) ([]byte, error) {
 }
 
 func (s *layoutStore) target(ctx context.Context, path string) (oras.Target, error) {
-	dir := s.dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, wrapFS(err, "Creating the OCI layout %s", path)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	st, err := orasoci.NewWithContext(ctx, dir)
+	w, err := newLayoutWriter(s.dir(path))
 	if err != nil {
 		return nil, wrapFS(err, "Opening the OCI layout %s", path)
 	}
-	return st, nil
+	return w, nil
+}
+
+// lock takes the inter-process write lock of the repository at path, the
+// file {root}/{path}.lock beside its directory.
+func (s *layoutStore) lock(ctx context.Context, path string) (func(), error) {
+	file := s.dir(path) + ".lock"
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return nil, wrapFS(err, "Creating the OCI layout %s", path)
+	}
+	unlock, err := lockFile(ctx, file)
+	if err != nil {
+		return nil, wrapFS(err, "Locking the OCI layout %s", path)
+	}
+	return unlock, nil
 }
 
 func (s *layoutStore) probe(context.Context) error {

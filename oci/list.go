@@ -157,7 +157,7 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 			defer mu.Unlock()
 			if prev, dup := found[key]; dup {
 				keep, drop := prev, res
-				if b.rank(res.path, res.ext.Type, res.ext.Name) < b.rank(prev.path, prev.ext.Type, prev.ext.Name) {
+				if registry.PreferRepository(strings.TrimPrefix(res.path, b.namespace+"/"), strings.TrimPrefix(prev.path, b.namespace+"/")) {
 					keep, drop = res, prev
 				}
 				b.warnOnce(drop.path, "OCI repository shadowed by another holding the same extension", "extension", key, "served_from", keep.path)

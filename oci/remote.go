@@ -7,15 +7,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
-	"oras.land/oras-go/v2/registry/remote/retry"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/upstream"
 )
 
 // RemoteOptions configures a Backend over a remote OCI registry.
@@ -73,7 +72,7 @@ func NewRemote(opts RemoteOptions) (*Backend, error) {
 		base = http.DefaultTransport
 	}
 	client := &auth.Client{
-		Client: &http.Client{Transport: &retry.Transport{Base: base, Policy: retryPolicy}},
+		Client: &http.Client{Transport: upstream.NewRetry(base, "The OCI registry "+reg.Reference.Registry)},
 		Cache:  auth.NewCache(),
 	}
 	client.SetUserAgent("extension-registry")
@@ -125,28 +124,6 @@ func redactHost(host string) string {
 		return "…@" + host[i+1:]
 	}
 	return host
-}
-
-// retryPolicy retries, twice at most, the answers that say "try again later"
-// (429, 502, 503, 504), honouring Retry-After. Transport errors are not
-// retried: the caller's deadline decides.
-func retryPolicy() retry.Policy {
-	return &retry.GenericPolicy{
-		Retryable: func(resp *http.Response, err error) (bool, error) {
-			if err != nil {
-				return false, nil
-			}
-			switch resp.StatusCode {
-			case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-				return true, nil
-			}
-			return false, nil
-		},
-		Backoff:  retry.DefaultBackoff,
-		MinWait:  200 * time.Millisecond,
-		MaxWait:  3 * time.Second,
-		MaxRetry: 2,
-	}
 }
 
 // remoteStore reads a remote registry.
@@ -202,6 +179,9 @@ func (s *remoteStore) target(ctx context.Context, path string) (oras.Target, err
 	}
 	return r, nil
 }
+
+// lock is a no-op: the registry serialises its own writes, tag by tag.
+func (s *remoteStore) lock(context.Context, string) (func(), error) { return func() {}, nil }
 
 func (s *remoteStore) probe(ctx context.Context) error {
 	err := s.reg.Ping(ctx)

@@ -77,7 +77,7 @@ func TestConfigMistakes(t *testing.T) {
 		{name: "bad --listen", args: append(serve, "--listen", "8082"), want: "listen"},
 		{name: "port already in use", args: append(serve, "--listen", busy.Addr().String()), want: busy.Addr().String()},
 		{name: "--demo with a remote registry", args: []string{"serve", "--demo"}, env: []string{"EXTENSION_REGISTRY_OCI_REGISTRY=registry.example.com"}, want: "oci.registry"},
-		{name: "--demo without the examples folder", args: []string{"serve", "--demo"}, want: "--demo: no example extensions under examples"},
+		{name: "--demo with an --examples folder holding none", args: []string{"serve", "--demo", "--examples", "missing"}, want: "--demo: no example extensions under missing"},
 		{name: "publish with a configuration mistake", args: publish, env: []string{"EXTENSION_REGISTRY_CACHE_TTL=soon"}, want: "cache.ttl"},
 		{name: "publish --to without a namespace", args: append(publish, "--to", "127.0.0.1:5000"), want: "--to"},
 		{name: "publish --to with a scheme", args: append(publish, "--to", "https://registry.example.com/ns"), want: "--to: want HOST/NAMESPACE without a scheme"},

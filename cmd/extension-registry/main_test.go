@@ -39,7 +39,8 @@ func testMain(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "extension-registry")
-	args := []string{"build", "-o", binary}
+	// -buildvcs=auto: stamp the commit (`version`) wherever git can tell it.
+	args := []string{"build", "-buildvcs=auto", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
 	}

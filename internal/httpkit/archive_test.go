@@ -1,4 +1,4 @@
-package route
+package httpkit
 
 import (
 	"bytes"
@@ -248,6 +248,10 @@ func TestContentDisposition(t *testing.T) {
 		{"\xffx.tgz", `attachment; filename="_x.tgz"; filename*=UTF-8''%EF%BF%BDx.tgz`}, // not UTF-8
 		{"", ""},
 		{"/", ""},
+		// A very long name: cut to MaxFileName bytes, the extension kept.
+		{strings.Repeat("x", 20000) + ".tar.gz", "attachment; filename=" + strings.Repeat("x", MaxFileName-7) + ".tar.gz"},
+		{strings.Repeat("é", 200) + ".zip", `attachment; filename="` + strings.Repeat("_", 62) + `.zip"; filename*=UTF-8''` + strings.Repeat("%C3%A9", 62) + ".zip"},
+		{strings.Repeat("y", 300), "attachment; filename=" + strings.Repeat("y", MaxFileName)},
 	} {
 		got := contentDisposition(c.name)
 		if got != c.want {
@@ -258,7 +262,7 @@ func TestContentDisposition(t *testing.T) {
 		}
 		// A reader that understands filename* gets the exact name back.
 		typ, params, err := mime.ParseMediaType(got)
-		if want := filepath.Base(c.name); err != nil || typ != "attachment" || params["filename"] != want {
+		if want := shortName(filepath.Base(c.name)); err != nil || typ != "attachment" || params["filename"] != want {
 			t.Errorf("%s parses as %q %q %v, want the file name %q", got, typ, params, err, want)
 		}
 	}
@@ -286,4 +290,84 @@ func TestCurlSavesNonASCIINames(t *testing.T) {
 		entries, _ := os.ReadDir(dir)
 		t.Errorf("curl -OJ saved %v (%v)", entries, err)
 	}
+}
+
+// failingEnd streams data in reads of step bytes, then fails where the end
+// of the stream is verified: with the last bytes (withLast) or in the read
+// after them, as the backends' verifying readers may do.
+type failingEnd struct {
+	data     []byte
+	step     int
+	withLast bool
+}
+
+var errMismatch = errors.New("archive does not match its digest")
+
+func (f *failingEnd) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, errMismatch
+	}
+	n := copy(p[:min(len(p), f.step)], f.data)
+	f.data = f.data[n:]
+	if len(f.data) == 0 && f.withLast {
+		return n, errMismatch
+	}
+	return n, nil
+}
+
+func (f *failingEnd) Close() error { return nil }
+
+// TestServeArchiveHoldsBackTheUnverifiedEnd checks that an archive whose
+// end fails verification is never received as complete, with and without
+// Content-Length, whether the failure comes with the last bytes or after
+// them; and that a sound archive arrives whole.
+func TestServeArchiveHoldsBackTheUnverifiedEnd(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320,000 bytes: ten read buffers
+	for _, c := range []struct {
+		name     string
+		size     int64
+		step     int
+		withLast bool
+	}{
+		{"Content-Length, failure after the last read", int64(len(data)), 1 << 20, false},
+		{"Content-Length, failure with the last read", int64(len(data)), 1 << 20, true},
+		{"Content-Length, small reads", int64(len(data)), 1000, false},
+		{"chunked, failure after the last read", -1, 1 << 20, false},
+		{"chunked, failure with the last read", -1, 1000, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body := &failingEnd{data: data, step: c.step, withLast: c.withLast}
+				ServeArchive(w, r, &registry.Archive{Body: body, Size: c.size, FileName: "x.tar.gz"}, nil)
+			}))
+			t.Cleanup(srv.Close)
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				return // no answer at all is a failed transfer too
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				t.Fatalf("a download whose end failed verification read as complete: %d of %d bytes", len(got), len(data))
+			}
+			if len(got) >= len(data) {
+				t.Errorf("the client got all %d bytes before the failure", len(got))
+			}
+		})
+	}
+	t.Run("sound", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ServeArchive(w, r, &registry.Archive{Body: io.NopCloser(bytes.NewReader(data)), Size: -1}, nil)
+		}))
+		t.Cleanup(srv.Close)
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("a sound download: %d bytes, %v", len(got), err)
+		}
+	})
 }

@@ -1,4 +1,4 @@
-package route
+package httpkit
 
 import (
 	"errors"
@@ -33,7 +33,11 @@ var errStalled = errors.New("the backend sent nothing for too long")
 // archiveIdleTimeout: arc.Body is then closed to end that read), the
 // failure is logged with attrs and the connection is cut
 // (http.ErrAbortHandler), so that the client sees an incomplete body rather
-// than a short file presented as complete. The caller closes arc.Body.
+// than a short file presented as complete. The end of the stream (the
+// latest read, up to holdBack bytes) is held back until the backend's
+// verifying reader ends cleanly, so that an archive failing its size or
+// digest check is a failed transfer for every client (see
+// copyHoldingBack). The caller closes arc.Body.
 func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive, log *slog.Logger, attrs ...any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
@@ -52,7 +56,7 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	}
 	body := newIdleReader(arc.Body, archiveIdleTimeout)
 	defer body.timer.Stop()
-	_, err := io.Copy(w, body)
+	err := copyHoldingBack(w, body)
 	if body.stalled {
 		// Even when the closed stream then read as a clean end: without
 		// Content-Length a normal return would end the chunked body and
@@ -64,6 +68,46 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 			log.Warn("download interrupted", append([]any{"path", r.URL.Path, "error", err}, attrs...)...)
 		}
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// holdBack is the size of the read buffers of copyHoldingBack: the most it
+// keeps from the client until the stream has ended cleanly.
+const holdBack = 32 << 10
+
+// copyHoldingBack copies src to dst, always one read behind: the bytes of
+// the latest read are written only once the next read has succeeded, and
+// the last ones only when src ends with a clean io.EOF. The backends verify
+// an archive's size and digest in the read that reaches its end, so the
+// end of the stream is never delivered before it is verified: on a
+// mismatch (or any other failure) the held bytes are dropped and the error
+// returned, and the caller cuts the connection. A client then receives
+// fewer bytes than Content-Length, or a chunked body without its final
+// chunk: a failed transfer, never a complete wrong file.
+func copyHoldingBack(dst io.Writer, src io.Reader) error {
+	cur, next := make([]byte, holdBack), make([]byte, holdBack)
+	held := 0 // bytes at the start of cur not yet written
+	for {
+		n, err := src.Read(next)
+		if err != nil && err != io.EOF {
+			return err // cur[:held] and next[:n] are dropped
+		}
+		if n > 0 {
+			if held > 0 {
+				if _, werr := dst.Write(cur[:held]); werr != nil {
+					return werr
+				}
+			}
+			cur, next, held = next, cur, n
+		}
+		if err == io.EOF {
+			if held > 0 {
+				if _, werr := dst.Write(cur[:held]); werr != nil {
+					return werr
+				}
+			}
+			return nil
+		}
 	}
 }
 
@@ -122,11 +166,16 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 // backslash replaced by "_" (what `curl -OJ`, which ignores filename*,
 // saves under), then the exact name as filename*= in the UTF-8 form of
 // RFC 8187 (RFC 6266).
+//
+// A name longer than MaxFileName bytes (a 20,000-character layer title) is
+// shortened to that length, keeping its extension, so that the header stays
+// small and `curl -OJ` can create the file.
 func contentDisposition(fileName string) string {
 	name := path.Base(fileName)
 	if name == "." || name == "/" || name == "" {
 		return ""
 	}
+	name = shortName(name)
 	plain := true
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c < 0x20 || c > 0x7e {
@@ -144,6 +193,30 @@ func contentDisposition(fileName string) string {
 		return c
 	}, name)
 	return `attachment; filename="` + fallback + `"; filename*=` + extValue(name)
+}
+
+// MaxFileName is the longest file name a download is offered under, in
+// bytes: below the 255 bytes most file systems allow.
+const MaxFileName = 128
+
+// shortName returns name cut to MaxFileName bytes, keeping its extension
+// (".tar.gz" counts as one) when it has a short one, on a UTF-8 boundary.
+func shortName(name string) string {
+	if len(name) <= MaxFileName {
+		return name
+	}
+	ext := path.Ext(name)
+	if inner := path.Ext(strings.TrimSuffix(name, ext)); inner == ".tar" {
+		ext = inner + ext
+	}
+	if len(ext) > 16 {
+		ext = ""
+	}
+	cut := MaxFileName - len(ext)
+	for cut > 0 && !utf8RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + ext
 }
 
 // extValue returns s as an RFC 8187 ext-value: the charset UTF-8, an empty

@@ -1,4 +1,4 @@
-package httpapi
+package httpkit
 
 import (
 	"errors"
@@ -46,14 +46,14 @@ func TestIntParam(t *testing.T) {
 		{value: "abc", min: 1, max: 1000, bad: true},
 	} {
 		r := httptest.NewRequest("GET", "/api/v1/extensions?n="+url.QueryEscape(c.value), nil)
-		got, err := intParam(r, "n", 7, c.min, c.max)
+		got, err := Int(r, "n", 7, c.min, c.max)
 		switch {
 		case c.bad && err == nil:
-			t.Errorf("intParam(%q, min %d) = %d, want an error", c.value, c.min, got)
+			t.Errorf("Int(%q, min %d) = %d, want an error", c.value, c.min, got)
 		case c.bad && !errors.Is(err, registry.ErrInvalid):
-			t.Errorf("intParam(%q): error %v, want ErrInvalid", c.value, err)
+			t.Errorf("Int(%q): error %v, want ErrInvalid", c.value, err)
 		case !c.bad && (err != nil || got != c.want):
-			t.Errorf("intParam(%q, min %d, max %d) = %d, %v; want %d", c.value, c.min, c.max, got, err, c.want)
+			t.Errorf("Int(%q, min %d, max %d) = %d, %v; want %d", c.value, c.min, c.max, got, err, c.want)
 		}
 	}
 }

@@ -1,0 +1,110 @@
+package catalog
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	registry "github.com/provisioning-platform/extension-registry"
+)
+
+// list answers a filtered list from the view. handled is false when a
+// source the answer depends on has not been read yet. A list of one
+// source past index.max_stale, or of every source when all are, answers
+// that source's ErrUnavailable; otherwise an expired source's extensions
+// are left out (and the copies they shadow are not served in their place).
+func (v *view) filter(f Filter) (exts []registry.Extension, idx []int, err error, handled bool) {
+	if v.firstUnread < v.nsources {
+		return nil, nil, nil, false
+	}
+	if f.Source != "" {
+		if err := v.expired[f.Source]; err != nil {
+			return nil, nil, err, true
+		}
+	} else if len(v.expired) == v.nsources && v.nsources > 0 {
+		errs := make([]error, 0, len(v.expired))
+		for _, err := range v.expired {
+			errs = append(errs, err)
+		}
+		return nil, nil, errors.Join(errs...), true
+	}
+	if f == (Filter{}) {
+		return v.list, nil, nil, true
+	}
+	if got, ok := v.filtered.Load(f); ok {
+		idx = got.([]int)
+	} else {
+		idx = []int{}
+		for i, e := range v.list {
+			if (f.Type == "" || e.Type == f.Type) && (f.Source == "" || e.Source == f.Source) {
+				idx = append(idx, i)
+			}
+		}
+		v.filtered.Store(f, idx)
+	}
+	exts = make([]registry.Extension, len(idx))
+	for i, j := range idx {
+		exts[i] = v.list[j]
+	}
+	return exts, idx, nil, true
+}
+
+// search ranks the view's extensions of typ (all when empty) against q
+// as Search documents, using the pre-computed lower-case text.
+func (v *view) search(q string, typ registry.Type) ([]registry.Extension, error, bool) {
+	_, idx, err, handled := v.filter(Filter{Type: typ})
+	if !handled || err != nil {
+		return nil, err, handled
+	}
+	if idx == nil { // the unfiltered list
+		idx = make([]int, len(v.list))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	type hit struct{ i, rank int }
+	var hits []hit
+	for _, i := range idx {
+		if r := v.docs[i].rank(q); r >= 0 {
+			hits = append(hits, hit{i, r})
+		}
+	}
+	sort.SliceStable(hits, func(a, b int) bool { return hits[a].rank < hits[b].rank })
+	out := make([]registry.Extension, len(hits))
+	for k, h := range hits {
+		out[k] = v.list[h.i]
+	}
+	return out, nil, true
+}
+
+// rank is the rank of the package's Search for a pre-lowered document.
+func (d *searchDoc) rank(q string) int {
+	switch {
+	case d.name == q:
+		return 0
+	case strings.HasPrefix(d.name, q):
+		return 1
+	case strings.Contains(d.name, q):
+		return 2
+	}
+	for _, t := range d.tags {
+		if strings.Contains(t, q) {
+			return 3
+		}
+	}
+	if strings.Contains(d.desc, q) {
+		return 4
+	}
+	return -1
+}
+
+// stats counts what the view holds in the API's terms: one metadata and one
+// versions entry per served extension, one list entry per list the view
+// answers (the unfiltered one and every filter asked for so far).
+func (v *view) stats() Stats {
+	n := len(v.list)
+	lists := 1
+	v.filtered.Range(func(any, any) bool { lists++; return true })
+	return Stats{ListEntries: lists, MetadataEntries: n, VersionEntries: n, TotalEntries: lists + 2*n}
+}
