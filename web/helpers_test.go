@@ -102,7 +102,7 @@ func get(t *testing.T, url string, status int) page {
 	t.Helper()
 	p := fetch(t, http.MethodGet, url)
 	if p.status != status {
-		t.Fatalf("GET %s: status %d, want %d\n%.2000s", url, p.status, status, p.body)
+		t.Fatalf("GET %.200s: status %d, want %d\n%.2000s", url, p.status, status, p.body)
 	}
 	return p
 }
