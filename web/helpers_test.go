@@ -19,6 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testserver.StopSharedRegistries()
+	testserver.StopSharedGiteas()
 	stopBrowser()
 	os.Exit(code)
 }
