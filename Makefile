@@ -10,9 +10,10 @@ export TOOLS_DIR
 test: tools
 	. "$(TOOLS_DIR)/env" && go test -race -count=1 -timeout 40m ./...
 
-## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR)
+## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR), and Chromium for the page tests
 tools:
 	bash scripts/install-tools.sh
+	bash scripts/install-browser.sh
 
 ## build: build the binary into ./bin
 build:
