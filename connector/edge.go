@@ -19,6 +19,7 @@ var edgeReasons = map[int]metav1.StatusReason{
 	http.StatusRequestHeaderFieldsTooLarge: metav1.StatusReasonBadRequest,
 	http.StatusTooManyRequests:             metav1.StatusReasonTooManyRequests,
 	http.StatusNotImplemented:              metav1.StatusReasonBadRequest,
+	http.StatusHTTPVersionNotSupported:     metav1.StatusReasonBadRequest,
 	http.StatusServiceUnavailable:          metav1.StatusReasonServiceUnavailable,
 }
 

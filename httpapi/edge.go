@@ -14,6 +14,7 @@ var edgeTypes = map[int]string{
 	http.StatusRequestHeaderFieldsTooLarge: "invalid_parameter",
 	http.StatusTooManyRequests:             "rate_limit",
 	http.StatusNotImplemented:              "invalid_parameter",
+	http.StatusHTTPVersionNotSupported:     "invalid_parameter",
 	http.StatusServiceUnavailable:          "service_unavailable",
 }
 
