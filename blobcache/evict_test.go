@@ -189,3 +189,30 @@ func TestCollector(t *testing.T) {
 		}
 	}
 }
+
+func TestHitsRenewTheOrderARestartRebuilds(t *testing.T) {
+	dir := t.TempDir()
+	c := mustOpen(t, dir, 10_000)
+	a := fill(t, c, randomBlob(t, 3000))
+	b := fill(t, c, randomBlob(t, 3000))
+	now := time.Now()
+	for i, d := range []string{a, b} { // a is the older
+		at := now.Add(time.Duration(i-3) * time.Hour)
+		if err := os.Chtimes(c.blobPath(d[7:]), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	c = mustOpen(t, dir, 10_000)
+	down := func(context.Context) (io.ReadCloser, error) { return nil, errors.New("backend down") }
+	rc, err := c.Stream(context.Background(), a, 3000, down) // a is now the most recent
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	c.Close()
+	c = mustOpen(t, dir, 3000) // room for one
+	if !cached(t, c, a) || cached(t, c, b) {
+		t.Errorf("after a hit on the older blob and a restart with room for one: a cached %v, b cached %v; want a only", cached(t, c, a), cached(t, c, b))
+	}
+}
