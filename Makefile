@@ -10,7 +10,7 @@ export TOOLS_DIR
 test: tools
 	. "$(TOOLS_DIR)/env" && go test -race -count=1 -timeout 40m ./...
 
-## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR)
+## tools: install the distribution registry, the oras CLI, Gitea and helm into $(TOOLS_DIR)
 tools:
 	bash scripts/install-tools.sh
 
