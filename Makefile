@@ -20,7 +20,7 @@ fuzz:
 soak: tools
 	. "$(TOOLS_DIR)/env" && EXTREG_SOAK=$(or $(SOAK),60s) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./app/
 
-## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR), and Chromium for the page tests
+## tools: install the distribution registry, the oras CLI and Gitea and helm into $(TOOLS_DIR), and Chromium for the page tests
 tools:
 	bash scripts/install-tools.sh
 	bash scripts/install-browser.sh

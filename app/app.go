@@ -56,6 +56,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if blobs != nil {
+		reg.MustRegister(blobs.Collector())
+	}
 	v1Cache := catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m)
 	cat := catalog.New(catalog.Options{
 		Backends: backends,

@@ -119,6 +119,22 @@ func TestDownloadsFromTheBlobCache(t *testing.T) {
 	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
 		t.Errorf("If-None-Match: status %d, %d bytes", resp.StatusCode, len(body))
 	}
+	_, body = httpGet(t, base+"/api/v1/metrics")
+	// One fill; the 8 first downloads were misses (joining the fill) or,
+	// arriving after it, hits; the 3 later ones hits.
+	values := map[string]int{}
+	for _, line := range strings.Split(string(body), "\n") {
+		var v int
+		if name, val, ok := strings.Cut(line, " "); ok && strings.HasPrefix(name, "blob_cache_") {
+			if _, err := fmt.Sscan(val, &v); err == nil {
+				values[name] = v
+			}
+		}
+	}
+	if values["blob_cache_fetches_total"] != 1 || values["blob_cache_blobs"] != 1 ||
+		values["blob_cache_hits_total"]+values["blob_cache_misses_total"] != 11 || values["blob_cache_hits_total"] < 3 {
+		t.Errorf("blob cache metrics %v", values)
+	}
 }
 
 func waitUntil(t *testing.T, cond func() bool, what string) {

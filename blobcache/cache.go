@@ -232,32 +232,42 @@ func (c *Cache) Get(digest string) (*os.File, int64, bool) {
 // open opens a verified blob without counting a hit or a miss.
 func (c *Cache) open(hex string) (*os.File, int64, bool) {
 	c.mu.Lock()
-	e, ok := c.lru.Get(hex)
-	if !ok {
-		c.mu.Unlock()
-		return nil, 0, false
-	}
-	path := c.blobPath(hex)
-	f, err := os.Open(path) // under the lock: an eviction cannot remove it first
-	touch := err == nil && time.Since(e.touched) > touchEvery
+	f, size, ok, touch := c.openLocked(hex)
+	c.mu.Unlock()
 	if touch {
-		e.touched = time.Now()
+		c.touch(hex)
 	}
+	return f, size, ok
+}
+
+// openLocked opens a verified blob; c.mu is held, so an eviction cannot
+// remove the file first. A blob whose file vanished behind the cache's back
+// is forgotten. touch says the caller should renew the blob's modification
+// time (c.touch, without the lock).
+func (c *Cache) openLocked(hex string) (f *os.File, size int64, ok, touch bool) {
+	e, found := c.lru.Get(hex)
+	if !found {
+		return nil, 0, false, false
+	}
+	f, err := os.Open(c.blobPath(hex))
 	if err != nil {
-		// Removed behind our back: forget it.
 		c.lru.Remove(hex)
 		c.total -= e.size
-	}
-	c.mu.Unlock()
-	if err != nil {
 		c.log.Warn("blob cache: blob vanished", "digest", "sha256:"+hex, "error", err)
-		return nil, 0, false
+		return nil, 0, false, false
 	}
-	if touch {
-		now := time.Now()
-		_ = os.Chtimes(path, now, now)
+	if time.Since(e.touched) > touchEvery {
+		e.touched = time.Now()
+		touch = true
 	}
-	return f, e.size, true
+	return f, e.size, true, touch
+}
+
+// touch renews a blob's modification time, which orders the LRU again
+// after a restart.
+func (c *Cache) touch(hex string) {
+	now := time.Now()
+	_ = os.Chtimes(c.blobPath(hex), now, now)
 }
 
 // Stats returns the counters and the current contents' size.

@@ -103,15 +103,18 @@ func (f *flight) update(fn func()) {
 // cached: unknown size, larger than the cache, or no room beside the fills
 // in flight.
 func (c *Cache) acquire(ctx context.Context, hex string, size int64, open openNamed) (*os.File, *fillReader, error) {
+	touch := false
+	defer func() { // after the unlock below: no disk write under the lock
+		if touch {
+			c.touch(hex)
+		}
+	}()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.lru.Get(hex); ok {
-		if file, err := os.Open(c.blobPath(hex)); err == nil {
-			c.stats.Hits++
-			return file, nil, nil
-		}
-		c.lru.Remove(hex)
-		c.total -= e.size
+	if file, _, ok, renew := c.openLocked(hex); ok {
+		c.stats.Hits++
+		touch = renew
+		return file, nil, nil
 	}
 	if f := c.flights[hex]; f != nil {
 		r, err := c.attachLocked(ctx, f)
