@@ -37,7 +37,16 @@ func main() {
 	}
 	quick := flag.Bool("quick", false, "a smaller, faster run (200/1000/10000 extensions, 64 MiB, 1s loads)")
 	out := flag.String("out", "bench/results/latest.json", "where to write the results")
+	only := flag.Int("synthetic-only", 0, "measure only figure (f) with this many extensions, print it and exit")
 	flag.Parse()
+	if *only > 0 {
+		r, err := runSynthetic(*only, 3*time.Second)
+		if err != nil {
+			log.Fatal(err)
+		}
+		printTable(os.Stdout, &results{Synthetic: r})
+		return
+	}
 	cfg := config{Small: 1000, Big: 10000, Synthetic: 100000, DownloadMiB: 512, Conns: 64, LoadFor: 3 * time.Second, Burst: 1000}
 	if *quick {
 		cfg = config{Small: 200, Big: 1000, Synthetic: 10000, DownloadMiB: 64, Conns: 64, LoadFor: time.Second, Burst: 1000}

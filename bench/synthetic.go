@@ -99,7 +99,8 @@ func runSynthetic(n int, loadFor time.Duration) (syntheticResult, error) {
 	for i := range 200 {
 		q := queries[i%len(queries)]
 		t0 := time.Now()
-		if _, err := c.Search(context.Background(), q, ""); err != nil {
+		// What GET /search?q= asks: the default page and the total.
+		if _, _, err := c.SearchLimit(context.Background(), q, "", 50); err != nil {
 			return res, err
 		}
 		lat = append(lat, time.Since(t0))

@@ -60,11 +60,11 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.answer(w, r, catalog.KindList, func(ctx context.Context) (any, int, error) {
-		exts, err := a.opts.Catalog.Search(ctx, q, typ)
+		exts, total, err := a.opts.Catalog.SearchLimit(ctx, q, typ, limit)
 		if err != nil {
 			return nil, 0, listFailure(err)
 		}
-		return a.withDownloadURLs(r, httpkit.Offset(exts, 0, limit)), len(exts), nil
+		return a.withDownloadURLs(r, exts), total, nil
 	})
 }
 
