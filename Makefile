@@ -4,7 +4,7 @@
 TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extension-registry-tools
 export TOOLS_DIR
 
-.PHONY: test tools build lint
+.PHONY: test tools build lint bench
 
 ## test: install the real servers the tests need (cached outside the repo), then run every test with the race detector
 test: tools
@@ -22,3 +22,7 @@ build:
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	go vet ./...
+
+## bench: install the registry if needed, seed it, and measure the service against a bare handler (bench/README.md)
+bench: tools
+	. "$(TOOLS_DIR)/env" && go run ./bench

@@ -13,8 +13,9 @@
 //
 // Layout under the directory:
 //
-//	sha256/<first two hex digits>/<64 hex digits>   verified blobs
-//	tmp/                                            fills in progress
+//	sha256/<first two hex digits>/<64 hex digits>        verified blobs
+//	sha256/<first two hex digits>/<64 hex digits>.name   the file name a backend gave it
+//	tmp/                                                 fills in progress
 package blobcache
 
 import (
@@ -25,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,6 +157,7 @@ type found struct {
 func (c *Cache) load() error {
 	root := filepath.Join(c.dir, "sha256")
 	var blobs []found
+	var names []string // blobs' file names, kept only beside their blob
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -172,6 +175,10 @@ func (c *Cache) load() error {
 			return nil
 		}
 		name := filepath.Base(path)
+		if hexName, ok := strings.CutSuffix(name, nameSuffix); ok && len(hexName) == 64 && isHex(hexName) && d.Type().IsRegular() {
+			names = append(names, hexName)
+			return nil
+		}
 		info, ierr := d.Info()
 		if !d.Type().IsRegular() || ierr != nil || len(name) != 64 || !isHex(name) || filepath.Dir(rel) != name[:2] {
 			c.log.Warn("blob cache: removing unexpected file", "path", path)
@@ -190,6 +197,11 @@ func (c *Cache) load() error {
 	for _, b := range blobs {
 		c.lru.Add(b.hex, &entry{size: b.size, touched: b.modTime})
 		c.total += b.size
+	}
+	for _, hex := range names {
+		if !c.lru.Contains(hex) {
+			_ = os.Remove(c.blobPath(hex) + nameSuffix)
+		}
 	}
 	if len(blobs) > 0 {
 		c.log.Info("blob cache loaded", "dir", c.dir, "blobs", len(blobs), "bytes", c.total)
@@ -273,6 +285,7 @@ func (c *Cache) evictLocked(need int64) {
 		if err := os.Remove(c.blobPath(hex)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			c.log.Warn("blob cache: cannot remove evicted blob", "digest", "sha256:"+hex, "error", err)
 		}
+		_ = os.Remove(c.blobPath(hex) + nameSuffix)
 	}
 }
 

@@ -43,6 +43,7 @@ type Options struct {
 type API struct {
 	opts Options
 	log  *slog.Logger
+	memo *memo
 }
 
 // New returns the v1 API. Register its Handler under Prefix.
@@ -57,7 +58,7 @@ func New(opts Options) *API {
 		opts.Gatherer = prometheus.NewRegistry()
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
-	return &API{opts: opts, log: opts.Logger}
+	return &API{opts: opts, log: opts.Logger, memo: newMemo()}
 }
 
 // Register adds the v1 routes to mux, plus a catch-all that answers unknown
@@ -84,13 +85,18 @@ func (a *API) RegisterFallback(mux *http.ServeMux) {
 
 // downloadURL is the registry's own download endpoint for typ/name@version.
 func (a *API) downloadURL(r *http.Request, typ registry.Type, name, version string) string {
-	base := a.opts.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	return a.baseURL(r) + Prefix + "/extensions/" + string(typ) + "/" + name + "/" + version
+}
+
+// baseURL is the registry's external base URL for r: PublicURL, else the
+// request's scheme and Host.
+func (a *API) baseURL(r *http.Request) string {
+	if a.opts.PublicURL != "" {
+		return a.opts.PublicURL
 	}
-	return base + Prefix + "/extensions/" + string(typ) + "/" + name + "/" + version
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
