@@ -96,6 +96,8 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		hooksHandler.Register(mux)
 	}
 	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	httpapi.RegisterOpenAPI(mux, m)
+	connector.RegisterOpenAPI(mux, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
 	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
 	api.RegisterFallback(mux)
