@@ -91,19 +91,30 @@ func TestClientsBounded(t *testing.T) {
 	}
 }
 
-// TestUpstreamCallBudget checks that a request needing more upstream calls
-// than its budget answers a 503 Status naming the budget, and that the
-// default budget serves the same request.
+// TestUpstreamCallBudget checks, against the real registry and the real
+// Gitea, that a request needing more upstream calls than its budget
+// answers a 503 Status naming the budget, and that the default budget
+// serves the same request.
 func TestUpstreamCallBudget(t *testing.T) {
-	f := ociEnv(t)
-	good := basic(f.url, f.reg.Username, f.reg.Password)
-	tight := newServer(t, Options{MaxUpstreamCalls: 2, Cache: catalog.NewCache(10, time.Minute, nil)})
-	st := expectStatus(t, tight.get(t, "/connectors/oci/extensions", good), http.StatusServiceUnavailable, "ServiceUnavailable")
-	if !strings.Contains(st.Message, "budget") {
-		t.Errorf("message %q does not name the budget", st.Message)
-	}
-	roomy := newServer(t, Options{Cache: catalog.NewCache(10, time.Minute, nil)})
-	if a := roomy.get(t, "/connectors/oci/extensions", good); a.code != http.StatusOK {
-		t.Errorf("default budget: %d %s", a.code, a.body)
+	oci := ociEnv(t)
+	g := giteaEnv(t)
+	for _, c := range []struct {
+		name, path string
+		h          http.Header
+	}{
+		{"oci", "/connectors/oci/extensions", basic(oci.url, oci.reg.Username, oci.reg.Password)},
+		{"gitea", "/connectors/gitea/extensions?organization=" + publicOrg, gatewayHeaders(g.url, "", nil)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tight := newServer(t, Options{MaxUpstreamCalls: 2, Cache: catalog.NewCache(10, time.Minute, nil)})
+			st := expectStatus(t, tight.get(t, c.path, c.h), http.StatusServiceUnavailable, "ServiceUnavailable")
+			if !strings.Contains(st.Message, "budget") {
+				t.Errorf("message %q does not name the budget", st.Message)
+			}
+			roomy := newServer(t, Options{Cache: catalog.NewCache(10, time.Minute, nil)})
+			if a := roomy.get(t, c.path, c.h); a.code != http.StatusOK {
+				t.Errorf("default budget: %d %s", a.code, a.body)
+			}
+		})
 	}
 }
