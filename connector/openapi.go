@@ -33,7 +33,7 @@ func OpenAPI(base string) []byte {
 // RegisterOpenAPI adds GET {base}/openapi.json for both base paths to mux.
 // It needs none of the gateway's headers. m may be nil.
 func RegisterOpenAPI(mux *http.ServeMux, m *metrics.Metrics) {
-	rt := &route.Router{Mux: mux, Metrics: m, Fail: fail}
+	rt := &route.Router{Mux: mux, Metrics: m, Fail: WriteStatus}
 	for _, base := range []string{GiteaBase, OCIBase} {
 		doc := OpenAPI(base)
 		rt.Get(base+"/openapi.json", func(w http.ResponseWriter, _ *http.Request) {

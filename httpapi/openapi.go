@@ -22,7 +22,7 @@ func OpenAPI() []byte { return openAPIDocument }
 // RegisterOpenAPI adds GET {Prefix}/openapi.json, the v1 API's OpenAPI
 // document, to mux. m may be nil.
 func RegisterOpenAPI(mux *http.ServeMux, m *metrics.Metrics) {
-	rt := &route.Router{Mux: mux, Metrics: m, Fail: failProbe}
+	rt := &route.Router{Mux: mux, Metrics: m, Fail: WriteStatus}
 	rt.Get(Prefix+"/openapi.json", serveDocument(openAPIDocument))
 }
 
