@@ -126,6 +126,12 @@ func (e *Edge) failFor(path string) FailFunc {
 // write idle cut, in this order.
 func (e *Edge) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A request with a body that is refused gets its connection closed
+		// after the answer, so net/http does not wait to drain a body that
+		// may never arrive.
+		if r.ContentLength != 0 {
+			w = &closeOnError{ResponseWriter: w}
+		}
 		if e.limiter != nil && !exempt(r.URL.Path) {
 			if !e.limiter.admit(w, r, time.Now()) {
 				e.fail(w, r, http.StatusTooManyRequests, "Too many requests from this client address; retry after "+w.Header().Get("Retry-After")+" s")
