@@ -102,7 +102,8 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	httpapi.RegisterOpenAPI(mux, m)
 	connector.RegisterOpenAPI(mux, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
-	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
+	pages := web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")})
+	pages.Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -116,7 +117,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv, eln, e, err := newServer(cfg, mux, ln, log)
+	srv, eln, e, err := newServer(cfg, mux, ln, log, pageFaces(pages)...)
 	if err != nil {
 		_ = ln.Close()
 		release()
