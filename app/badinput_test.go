@@ -257,9 +257,7 @@ func TestBadInput(t *testing.T) {
 // open gap, a pass asks for the entry to go. Remove an entry when its fix
 // lands, so that the case guards it from then on.
 var needsFix = map[string]string{
-	"metric labels": "helper C: a closed set of method label values (issue 9, harm #2)",
 	// TestFaults
-	"corrupt blob": "helper C: hold back the end of a download until its digest is verified (issue 9, harm #1)",
 	"429 with Retry-After": "helper A: a retry whose Retry-After would pass the request's deadline gives the 429 back at once " +
 		"(today two retries after Retry-After: 1 spend the 2 s budget and the client gets 503)",
 }
