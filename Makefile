@@ -4,19 +4,30 @@
 TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extension-registry-tools
 export TOOLS_DIR
 
-.PHONY: test tools build lint bench
+.PHONY: test tools build lint bench fuzz soak
 
 ## test: install the real servers the tests need (cached outside the repo), then run every test with the race detector
 test: tools
 	. "$(TOOLS_DIR)/env" && go test -race -count=1 -timeout 40m ./...
+	FUZZTIME=3s bash scripts/fuzz.sh
+	. "$(TOOLS_DIR)/env" && EXTREG_SOAK=30s go test -count=1 -run '^TestSoak$$' -v ./app/
 
-## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR)
+## fuzz: run every fuzz target for FUZZTIME (default 10s) each
+fuzz:
+	bash scripts/fuzz.sh
+
+## soak: 128 connections of mixed requests for SOAK (default 60s) against a real registry, restarted at half time
+soak: tools
+	. "$(TOOLS_DIR)/env" && EXTREG_SOAK=$(or $(SOAK),60s) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./app/
+
+## tools: install the distribution registry, the oras CLI and Gitea and helm into $(TOOLS_DIR), and Chromium for the page tests
 tools:
 	bash scripts/install-tools.sh
+	bash scripts/install-browser.sh
 
 ## build: build the binary into ./bin
 build:
-	go build -o bin/extension-registry ./cmd/extension-registry
+	go build -ldflags "-X main.commit=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o bin/extension-registry ./cmd/extension-registry
 
 ## lint: gofmt and go vet
 lint:

@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The error kinds every backend and the catalog use. Backends wrap them with
@@ -36,6 +37,10 @@ type Error struct {
 	Kind    error
 	Message string
 	Err     error
+	// RetryAfter is how long the backend asked the registry to wait before
+	// asking again (its Retry-After), for an ErrRateLimited error; zero
+	// when it did not say.
+	RetryAfter time.Duration
 }
 
 // Error returns the message followed by the cause, for logs.
@@ -68,4 +73,25 @@ func PublicMessage(err error) string {
 		return e.Message
 	}
 	return ""
+}
+
+// RetryAfter returns how long the backend that rate-limited err asked the
+// registry to wait (the RetryAfter of the first *Error in its chain that
+// carries one), so that a face can pass it on to its client. ok is false
+// when err is no rate limit or the backend named no delay.
+func RetryAfter(err error) (time.Duration, bool) {
+	if !errors.Is(err, ErrRateLimited) {
+		return 0, false
+	}
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return 0, false
+		}
+		if e.RetryAfter > 0 {
+			return e.RetryAfter, true
+		}
+		err = e.Err
+	}
+	return 0, false
 }

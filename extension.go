@@ -8,7 +8,6 @@ package registry
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -36,32 +35,6 @@ func ParseType(s string) (Type, error) {
 		Kind:    ErrInvalidType,
 		Message: fmt.Sprintf("Invalid extension type %q: must be one of provider, taskserv, cluster", s),
 	}
-}
-
-// typeSuffixes maps a repository name suffix to the type it declares, longest
-// first so that "_provider" wins over "_prov" is irrelevant (they differ).
-var typeSuffixes = []struct {
-	suffix string
-	typ    Type
-}{
-	{"_provider", Provider},
-	{"_prov", Provider},
-	{"_taskserv", Taskserv},
-	{"_cluster", Cluster},
-}
-
-// TypeFromRepositoryName applies the repository naming convention shared by
-// the Gitea and OCI backends: a name ending in "_prov" or "_provider" is a
-// provider, "_taskserv" a taskserv and "_cluster" a cluster; the extension
-// name is the part before the suffix. ok is false for any other name, or when
-// nothing stands before the suffix.
-func TypeFromRepositoryName(repo string) (name string, typ Type, ok bool) {
-	for _, s := range typeSuffixes {
-		if base, found := strings.CutSuffix(repo, s.suffix); found && base != "" {
-			return base, s.typ, true
-		}
-	}
-	return "", "", false
 }
 
 // Source names the backend an extension is published in.
@@ -123,4 +96,9 @@ type Version struct {
 	// Ref is the backend's own name for the version (a tag such as "v1.2.0"),
 	// used to fetch it. It is never shown to clients.
 	Ref string `json:"-"`
+	// Prerelease marks a version that is not a stable release: its semantic
+	// version has a pre-release part ("2.0.0-rc.1"), or the backend marks it
+	// so (a Gitea release flagged as a pre-release). CurrentVersion passes
+	// over it while a stable version exists. It is never shown to clients.
+	Prerelease bool `json:"-"`
 }

@@ -55,11 +55,16 @@ func SortVersions(vs []Version) {
 }
 
 // CurrentVersion returns the index in vs (sorted by SortVersions) of the
-// version an extension shows as current: the highest stable version, or the
-// highest pre-release when there is no stable one. It returns -1 for an empty
-// slice.
+// version an extension shows as current: the highest stable version, else
+// the highest pre-release. A version is a pre-release when its Prerelease
+// field is set or its semantic version has a pre-release part. It returns
+// -1 for an empty slice. It is the only current-version rule: every backend
+// uses it.
 func CurrentVersion(vs []Version) int {
 	for i, v := range vs {
+		if v.Prerelease {
+			continue
+		}
 		if sv, err := ParseVersion(v.Version); err == nil && sv.Prerelease() == "" {
 			return i
 		}

@@ -5,30 +5,28 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/provisioning-platform/extension-registry/blobcache"
 	"github.com/provisioning-platform/extension-registry/catalog"
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/connector"
+	"github.com/provisioning-platform/extension-registry/hooks"
 	"github.com/provisioning-platform/extension-registry/httpapi"
+	"github.com/provisioning-platform/extension-registry/internal/edge"
 	"github.com/provisioning-platform/extension-registry/metrics"
+	"github.com/provisioning-platform/extension-registry/web"
 )
 
 // Version is the service version /health reports; set at build time with
 // -ldflags "-X .../app.Version=…".
 var Version = "0.1.0"
-
-// shutdownTimeout bounds how long in-flight requests may finish after a
-// stop signal.
-const shutdownTimeout = 15 * time.Second
 
 // App is one running registry: its listener, HTTP server and catalog.
 type App struct {
@@ -36,7 +34,10 @@ type App struct {
 	log     *slog.Logger
 	ln      net.Listener
 	srv     *http.Server
+	edge    *edge.Edge
 	catalog *catalog.Catalog
+	blobs   *blobcache.Cache // nil when off
+	hooks   *hooks.Handler   // nil without webhook secrets
 }
 
 // New builds the registry of cfg and opens its listener, so that a port
@@ -51,12 +52,21 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	blobs, blobSeam, err := openBlobs(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if blobs != nil {
+		reg.MustRegister(blobs.Collector())
+	}
+	v1Cache := catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m)
 	cat := catalog.New(catalog.Options{
 		Backends: backends,
-		Cache:    catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Cache:    v1Cache,
 		Metrics:  m,
 		Logger:   log.With("component", "catalog"),
 		Index:    indexOptions(cfg),
+		Blobs:    blobSeam,
 	})
 
 	mux := http.NewServeMux()
@@ -73,7 +83,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	// address and credentials), the same transport, the configured
 	// organizations and namespace as defaults.
 	connector.New(connector.Options{
-		Cache:              catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Cache:              catalog.NewCache(connector.CacheEntries(cfg.Cache.Capacity), cfg.Cache.TTL, m),
+		NewGitea:           ConnectorGitea,
+		NewOCI:             ConnectorOCI,
 		Transport:          transport,
 		AllowedHosts:       cfg.Connectors.AllowedHosts,
 		GiteaOrganizations: cfg.Gitea.Organizations,
@@ -81,31 +93,49 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
+	// POST /api/v1/hooks/{gitea,registry} when a webhook secret is set.
+	hooksHandler := newHooks(cfg, cat, v1Cache, log)
+	if hooksHandler != nil {
+		hooksHandler.Register(mux)
+	}
+	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	httpapi.RegisterOpenAPI(mux, m)
+	connector.RegisterOpenAPI(mux, m)
+	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
+	web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")}).Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
+	release := func() {
+		blobs.Close()
+		if hooksHandler != nil {
+			hooksHandler.Close()
+		}
+	}
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	return &App{
-		cfg: cfg,
-		log: log,
-		ln:  ln,
-		srv: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-		catalog: cat,
-	}, nil
+	srv, eln, e, err := newServer(cfg, mux, ln, log)
+	if err != nil {
+		_ = ln.Close()
+		release()
+		return nil, err
+	}
+	tlsLn, err := listenTLS(cfg, eln)
+	if err != nil {
+		_ = ln.Close()
+		release()
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat, blobs: blobs, hooks: hooksHandler}, nil
 }
 
 // Addr is the address the registry listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Run serves until ctx ends, then stops accepting requests and lets the
-// ones in flight finish (at most shutdownTimeout).
+// ones in flight finish (at most shutdown_timeout).
 func (a *App) Run(ctx context.Context) error {
 	a.log.Info("extension registry listening", "addr", a.Addr(), "sources", a.catalog.Sources(), "version", Version)
 	go a.warm(ctx)
@@ -116,16 +146,12 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := a.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	err := a.shutdown(errc)
+	a.blobs.Close() // after the downloads: their fills end or are cancelled
+	if a.hooks != nil {
+		a.hooks.Close()
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return err
 }
 
 // warm runs the catalog's background index until ctx ends, and logs when
@@ -146,5 +172,11 @@ func (a *App) warm(ctx context.Context) {
 // Catalog returns the registry's catalog (for /readyz and hooks).
 func (a *App) Catalog() *catalog.Catalog { return a.catalog }
 
-// Close releases the listener of an App that never ran.
-func (a *App) Close() error { return a.ln.Close() }
+// Close releases the listener (and the blob cache) of an App that never ran.
+func (a *App) Close() error {
+	a.blobs.Close()
+	if a.hooks != nil {
+		a.hooks.Close()
+	}
+	return a.ln.Close()
+}

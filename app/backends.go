@@ -9,6 +9,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/gitea"
 	"github.com/provisioning-platform/extension-registry/metrics"
 	"github.com/provisioning-platform/extension-registry/oci"
@@ -37,12 +38,20 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 			Logger:    log,
 		})
 	}
+	if rt == nil {
+		// publish --to: the only caller without a transport of its own.
+		var err error
+		if rt, err = withCA(nil, cfg.OCI.CAFile, "oci.ca_file"); err != nil {
+			return nil, err
+		}
+	}
 	return oci.NewRemote(oci.RemoteOptions{
 		Registry:     cfg.OCI.Registry,
 		Namespace:    cfg.OCI.Namespace,
 		Username:     cfg.OCI.Username,
-		Password:     cfg.OCI.Password,
-		Token:        cfg.OCI.Token,
+		Password:     cfg.OCI.Password.Reveal(),
+		Token:        cfg.OCI.Token.Reveal(),
+		RefreshToken: cfg.OCI.RefreshToken.Reveal(),
 		Insecure:     cfg.OCI.Insecure,
 		Repositories: cfg.OCI.Repositories,
 		Transport:    rt,
@@ -60,13 +69,17 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 			if !cfg.Gitea.Enabled() {
 				continue
 			}
+			rt, err := withCA(shared, cfg.Gitea.CAFile, "gitea.ca_file")
+			if err != nil {
+				return nil, err
+			}
 			b, err := gitea.New(gitea.Options{
 				URL:           cfg.Gitea.URL,
 				Organizations: cfg.Gitea.Organizations,
-				Token:         cfg.Gitea.Token,
+				Token:         cfg.Gitea.Token.Reveal(),
 				Username:      cfg.Gitea.Username,
-				Password:      cfg.Gitea.Password,
-				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", shared)},
+				Password:      cfg.Gitea.Password.Reveal(),
+				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", rt)},
 				Logger:        log.With("backend", "gitea"),
 			})
 			if err != nil {
@@ -74,7 +87,11 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 			}
 			out = append(out, b)
 		case registry.SourceOCI:
-			b, err := NewOCI(cfg, m.InstrumentTransport("oci", shared), log.With("backend", "oci"))
+			rt, err := withCA(shared, cfg.OCI.CAFile, "oci.ca_file")
+			if err != nil {
+				return nil, err
+			}
+			b, err := NewOCI(cfg, m.InstrumentTransport("oci", rt), log.With("backend", "oci"))
 			if err != nil {
 				return nil, fmt.Errorf("oci backend: %w", err)
 			}
@@ -82,4 +99,43 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 		}
 	}
 	return out, nil
+}
+
+// ConnectorGitea builds the Gitea backend of one Connector request for the
+// ConnectorClass API (connector.Options.NewGitea): the Connector's own
+// server, organizations and credentials, never the configured ones.
+func ConnectorGitea(p connector.GiteaParams) (registry.Backend, error) {
+	b, err := gitea.New(gitea.Options{
+		URL:           p.URL,
+		Organizations: p.Organizations,
+		Token:         p.Credentials.Token.Reveal(),
+		Username:      p.Credentials.Username,
+		Password:      p.Credentials.Password.Reveal(),
+		HTTPClient:    p.HTTPClient,
+		Logger:        p.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gitea backend: %w", err)
+	}
+	return b, nil
+}
+
+// ConnectorOCI builds the OCI backend of one Connector request
+// (connector.Options.NewOCI).
+func ConnectorOCI(p connector.OCIParams) (registry.Backend, error) {
+	b, err := oci.NewRemote(oci.RemoteOptions{
+		Registry:     p.Registry,
+		Namespace:    p.Namespace,
+		Username:     p.Credentials.Username,
+		Password:     p.Credentials.Password.Reveal(),
+		Token:        p.Credentials.Token.Reveal(),
+		RefreshToken: p.Credentials.RefreshToken.Reveal(),
+		Insecure:     p.Insecure,
+		Transport:    p.Transport,
+		Logger:       p.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oci backend: %w", err)
+	}
+	return b, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 	"github.com/provisioning-platform/extension-registry/oci"
 )
@@ -109,7 +110,7 @@ func srcStartWith(t *testing.T, f *srcFixture, change func(*config.Config)) (str
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = f.dataDir
-	cfg.Gitea = config.Gitea{URL: f.gitea.URL, Organizations: []string{f.org}, Token: f.token}
+	cfg.Gitea = config.Gitea{URL: f.gitea.URL, Organizations: []string{f.org}, Token: secret.New(f.token)}
 	change(&cfg)
 	logs := &srcLogs{}
 	// Cleanups run last first: the token check sees every log line.
@@ -367,9 +368,10 @@ func TestSourceFailures(t *testing.T) {
 				t.Errorf("%s = %d %s, want 503 naming the organization", path, code, body)
 			}
 		}
-		// A single extension is still a plain 404.
-		if code, _, body := srcGet(t, base+"/api/v1/extensions/provider/aws"); code != http.StatusNotFound || errorBody(t, body)["error"] != "not_found" {
-			t.Errorf("get = %d %s", code, body)
+		// A single extension is not a plain 404 either: the missing
+		// organization may hold it.
+		if code, _, body := srcGet(t, base+"/api/v1/extensions/provider/aws"); code != http.StatusServiceUnavailable || !strings.Contains(errorBody(t, body)["message"], missing) {
+			t.Errorf("get = %d %s, want 503 naming the organization", code, body)
 		}
 	})
 	t.Run("Gitea stopped", func(t *testing.T) {

@@ -6,6 +6,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 )
 
 // EnvPrefix starts every environment variable the configuration reads.
@@ -22,15 +24,28 @@ type Config struct {
 	DataDir string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	Cache    Cache
-	Gitea    Gitea
-	OCI      OCI
+	// LogFormat is text (the default) or json.
+	LogFormat string
+	// TLS makes the service serve HTTPS.
+	TLS   TLS
+	Cache Cache
+	Blobs Blobs
+	Gitea Gitea
+	OCI   OCI
 	// Sources is the precedence order of the backends; a source left out
 	// is not served.
 	Sources    []string
 	Connectors Connectors
-	Index      Index
-	Blobs      Blobs
+	Webhooks   Webhooks
+	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
+	Server Server
+	// RateLimit limits requests per client address (rate_limit.*).
+	RateLimit RateLimit
+
+	// given records, while Load runs, which key paths were set and where
+	// (for keys that conflict with one another); nil once Load returns.
+	given map[string]string
+	Index Index
 }
 
 // Cache configures the catalog cache.
@@ -45,9 +60,12 @@ type Gitea struct {
 	// Organizations are read in order. Without URL they are only the
 	// ConnectorClass API's default for requests without ?organization=.
 	Organizations []string
-	Token         string
+	Token         secret.Value
 	Username      string
-	Password      string
+	Password      secret.Value
+	// CAFile names a PEM file of CA certificates trusted for the Gitea
+	// server, beside the system's.
+	CAFile string
 }
 
 // Enabled reports whether a Gitea server is configured.
@@ -59,10 +77,16 @@ type OCI struct {
 	Registry     string
 	Namespace    string
 	Username     string
-	Password     string
-	Token        string
+	Password     secret.Value
+	Token        secret.Value
 	Insecure     bool
 	Repositories []string
+	// CAFile names a PEM file of CA certificates trusted for the
+	// registry, beside the system's.
+	CAFile string
+	// RefreshToken is an identity token from a Docker/oras login store
+	// (publish --to); no configuration key sets it.
+	RefreshToken secret.Value
 }
 
 // Connectors configures the ConnectorClass API.
@@ -76,14 +100,16 @@ type Connectors struct {
 // Default returns the configuration with every default of the contract.
 func Default() Config {
 	return Config{
-		Listen:   ":8082",
-		DataDir:  "./data",
-		LogLevel: "info",
-		Cache:    Cache{TTL: 5 * time.Minute, Capacity: 1000},
-		OCI:      OCI{Namespace: "provisioning-extensions"},
-		Sources:  []string{"gitea", "oci"},
-		Index:    Index{Interval: time.Minute, MaxStale: 24 * time.Hour, Concurrency: 8},
-		Blobs:    Blobs{MaxSize: 10 << 30},
+		Listen:    ":8082",
+		DataDir:   "./data",
+		LogLevel:  "info",
+		LogFormat: "text",
+		Cache:     Cache{TTL: 5 * time.Minute, Capacity: 1000},
+		Blobs:     Blobs{MaxSize: defaultBlobsMaxSize},
+		OCI:       OCI{Namespace: "provisioning-extensions"},
+		Sources:   []string{"gitea", "oci"},
+		Server:    DefaultServer(),
+		Index:     Index{Interval: time.Minute, MaxStale: 24 * time.Hour, Concurrency: 8},
 	}
 }
 
@@ -100,6 +126,10 @@ func Load(file string, env []string) (Config, error) {
 	if err := c.applyEnv(env); err != nil {
 		return Config{}, err
 	}
+	if err := c.checkExclusive(); err != nil {
+		return Config{}, err
+	}
+	c.given = nil
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}

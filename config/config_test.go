@@ -81,7 +81,7 @@ connectors:
 		{"cache.ttl from env wins", c.Cache.TTL, 90 * time.Second},
 		{"cache.capacity", c.Cache.Capacity, 50},
 		{"organizations from env, comma separated", c.Gitea.Organizations, []string{"a", "b", "c"}},
-		{"token read from token_file", c.Gitea.Token, "s3cr3t"},
+		{"token read from token_file", c.Gitea.Token.Reveal(), "s3cr3t"},
 		{"oci.insecure from env wins", c.OCI.Insecure, false},
 		{"oci.repositories", c.OCI.Repositories, []string{"aws", "exts/k3s_taskserv"}},
 		{"sources order", c.Sources, []string{"oci", "gitea"}},

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 )
 
 // key is one configuration key: its dotted path, whether it holds a list,
@@ -39,14 +41,19 @@ func list(dst func(*Config) *[]string) func(*Config, []string) error {
 	}
 }
 
+// secretStr stores a secret given inline, trimmed.
+func secretStr(dst func(*Config) *secret.Value) func(*Config, []string) error {
+	return func(c *Config, v []string) error { *dst(c) = secret.New(strings.TrimSpace(v[0])); return nil }
+}
+
 // fromFile reads a secret from the file named by the value, trimmed.
-func fromFile(dst func(*Config) *string) func(*Config, []string) error {
+func fromFile(dst func(*Config) *secret.Value) func(*Config, []string) error {
 	return func(c *Config, v []string) error {
 		b, err := os.ReadFile(strings.TrimSpace(v[0]))
 		if err != nil {
 			return fmt.Errorf("cannot read file: %w", err)
 		}
-		*dst(c) = strings.TrimSpace(string(b))
+		*dst(c) = secret.New(strings.TrimSpace(string(b)))
 		return nil
 	}
 }
@@ -75,18 +82,18 @@ var keys = []key{
 	}},
 	{path: "gitea.url", set: str(func(c *Config) *string { return &c.Gitea.URL })},
 	{path: "gitea.organizations", list: true, set: list(func(c *Config) *[]string { return &c.Gitea.Organizations })},
-	{path: "gitea.token", set: str(func(c *Config) *string { return &c.Gitea.Token })},
-	{path: "gitea.token_file", set: fromFile(func(c *Config) *string { return &c.Gitea.Token })},
+	{path: "gitea.token", set: secretStr(func(c *Config) *secret.Value { return &c.Gitea.Token })},
+	{path: "gitea.token_file", set: fromFile(func(c *Config) *secret.Value { return &c.Gitea.Token })},
 	{path: "gitea.username", set: str(func(c *Config) *string { return &c.Gitea.Username })},
-	{path: "gitea.password", set: str(func(c *Config) *string { return &c.Gitea.Password })},
-	{path: "gitea.password_file", set: fromFile(func(c *Config) *string { return &c.Gitea.Password })},
+	{path: "gitea.password", set: secretStr(func(c *Config) *secret.Value { return &c.Gitea.Password })},
+	{path: "gitea.password_file", set: fromFile(func(c *Config) *secret.Value { return &c.Gitea.Password })},
 	{path: "oci.registry", set: str(func(c *Config) *string { return &c.OCI.Registry })},
 	{path: "oci.namespace", set: str(func(c *Config) *string { return &c.OCI.Namespace })},
 	{path: "oci.username", set: str(func(c *Config) *string { return &c.OCI.Username })},
-	{path: "oci.password", set: str(func(c *Config) *string { return &c.OCI.Password })},
-	{path: "oci.password_file", set: fromFile(func(c *Config) *string { return &c.OCI.Password })},
-	{path: "oci.token", set: str(func(c *Config) *string { return &c.OCI.Token })},
-	{path: "oci.token_file", set: fromFile(func(c *Config) *string { return &c.OCI.Token })},
+	{path: "oci.password", set: secretStr(func(c *Config) *secret.Value { return &c.OCI.Password })},
+	{path: "oci.password_file", set: fromFile(func(c *Config) *secret.Value { return &c.OCI.Password })},
+	{path: "oci.token", set: secretStr(func(c *Config) *secret.Value { return &c.OCI.Token })},
+	{path: "oci.token_file", set: fromFile(func(c *Config) *secret.Value { return &c.OCI.Token })},
 	{path: "oci.insecure", set: func(c *Config, v []string) error {
 		b, err := strconv.ParseBool(strings.TrimSpace(v[0]))
 		if err != nil {
@@ -97,6 +104,11 @@ var keys = []key{
 	}},
 	{path: "oci.repositories", list: true, set: list(func(c *Config) *[]string { return &c.OCI.Repositories })},
 	{path: "sources", list: true, set: list(func(c *Config) *[]string { return &c.Sources })},
+	{path: "log_format", set: str(func(c *Config) *string { return &c.LogFormat })},
+	{path: "tls.cert_file", set: str(func(c *Config) *string { return &c.TLS.CertFile })},
+	{path: "tls.key_file", set: str(func(c *Config) *string { return &c.TLS.KeyFile })},
+	{path: "gitea.ca_file", set: str(func(c *Config) *string { return &c.Gitea.CAFile })},
+	{path: "oci.ca_file", set: str(func(c *Config) *string { return &c.OCI.CAFile })},
 	{path: "connectors.allowed_hosts", list: true, set: list(func(c *Config) *[]string { return &c.Connectors.AllowedHosts })},
 }
 
@@ -137,6 +149,32 @@ func (c *Config) set(path, origin string, v []string) error {
 	if err := k.set(c, v); err != nil {
 		return &KeyError{Key: path, Origin: origin, Reason: err.Error()}
 	}
+	if c.given == nil {
+		c.given = map[string]string{}
+	}
+	c.given[path] = origin
+	return nil
+}
+
+// exclusive lists the keys that give one value two ways: setting both is
+// refused rather than letting one silently win.
+var exclusive = [][2]string{
+	{"gitea.token", "gitea.token_file"},
+	{"gitea.password", "gitea.password_file"},
+	{"oci.token", "oci.token_file"},
+	{"oci.password", "oci.password_file"},
+}
+
+// checkExclusive refuses a configuration that sets both keys of a pair of
+// exclusive, wherever each came from (file or environment).
+func (c *Config) checkExclusive() error {
+	for _, pair := range exclusive {
+		a, aSet := c.given[pair[0]]
+		b, bSet := c.given[pair[1]]
+		if aSet && bSet {
+			return &KeyError{Key: pair[0], Origin: a, Reason: fmt.Sprintf("set together with %s (%s): use one of them", pair[1], b)}
+		}
+	}
 	return nil
 }
 
@@ -150,7 +188,7 @@ func (c *Config) applyEnv(env []string) error {
 	}
 	for _, kv := range env {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvPrefix+"CONFIG" {
+		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvPrefix+"CONFIG" || name == ClientURLEnv {
 			continue
 		}
 		k, known := byEnv[name]

@@ -20,7 +20,7 @@ func TestOCICredentialsWithoutRegistry(t *testing.T) {
 			t.Errorf("%v: %v", env, err)
 			continue
 		}
-		if c.OCI.Registry != "" || (c.OCI.Username+c.OCI.Password+c.OCI.Token) == "" {
+		if c.OCI.Registry != "" || (c.OCI.Username+c.OCI.Password.Reveal()+c.OCI.Token.Reveal()) == "" {
 			t.Errorf("%v: %+v", env, c.OCI)
 		}
 	}

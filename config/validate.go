@@ -42,6 +42,9 @@ func (c *Config) Validate() error {
 	if c.Cache.Capacity < 1 {
 		return bad("cache.capacity", "must be at least 1, got %d", c.Cache.Capacity)
 	}
+	if err := c.validateOps(bad); err != nil {
+		return err
+	}
 	if err := c.validateIndex(bad); err != nil {
 		return err
 	}
@@ -49,6 +52,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateOCI(bad); err != nil {
+		return err
+	}
+	if err := c.validateServer(bad); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
@@ -78,7 +84,7 @@ func (c *Config) Validate() error {
 func (c *Config) validateGitea(bad func(string, string, ...any) error) error {
 	g := c.Gitea
 	if !g.Enabled() {
-		for _, kv := range [][2]string{{"gitea.token", g.Token}, {"gitea.username", g.Username}, {"gitea.password", g.Password}} {
+		for _, kv := range [][2]string{{"gitea.token", g.Token.Reveal()}, {"gitea.username", g.Username}, {"gitea.password", g.Password.Reveal()}} {
 			if kv[1] != "" {
 				return bad(kv[0], "is set but gitea.url is not")
 			}
@@ -93,10 +99,10 @@ func (c *Config) validateGitea(bad func(string, string, ...any) error) error {
 	if len(g.Organizations) == 0 {
 		return bad("gitea.organizations", "must name at least one organization when gitea.url is set")
 	}
-	if g.Token != "" && g.Username != "" {
+	if g.Token.IsSet() && g.Username != "" {
 		return bad("gitea.token", "use either a token or gitea.username/gitea.password, not both")
 	}
-	if (g.Username == "") != (g.Password == "") {
+	if (g.Username == "") != !g.Password.IsSet() {
 		return bad("gitea.username", "gitea.username and gitea.password go together")
 	}
 	return nil
@@ -109,10 +115,10 @@ func (c *Config) validateOCI(bad func(string, string, ...any) error) error {
 	}
 	// Credentials are checked even without oci.registry: `publish --to`
 	// uses them.
-	if o.Token != "" && o.Username != "" {
+	if o.Token.IsSet() && o.Username != "" {
 		return bad("oci.token", "use either a token or oci.username/oci.password, not both")
 	}
-	if (o.Username == "") != (o.Password == "") {
+	if (o.Username == "") != !o.Password.IsSet() {
 		return bad("oci.username", "oci.username and oci.password go together")
 	}
 	for _, entry := range o.Repositories {

@@ -129,7 +129,7 @@ func concrete(p string) string {
 func TestDeployConnectorClasses(t *testing.T) {
 	svc := registryService(t)
 	mux := http.NewServeMux()
-	New(Options{Logger: testLogger, AllowedHosts: []string{"127.0.0.1"}}).Register(mux)
+	New(withConstructors(Options{Logger: testLogger, AllowedHosts: []string{"127.0.0.1"}})).Register(mux)
 	tests := []struct {
 		file, base  string
 		secretTypes []string
@@ -277,10 +277,11 @@ func registryService(t *testing.T) manifest {
 	if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 		t.Fatal("the container needs a readiness and a liveness probe")
 	}
-	for _, p := range []string{c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path} {
-		if p != "/api/v1/health" {
-			t.Errorf("probe path %q, want /api/v1/health", p)
-		}
+	if p := c.ReadinessProbe.HTTPGet.Path; p != "/readyz" {
+		t.Errorf("readiness probe path %q, want /readyz", p)
+	}
+	if p := c.LivenessProbe.HTTPGet.Path; p != "/livez" {
+		t.Errorf("liveness probe path %q, want /livez", p)
 	}
 
 	// The configuration the container reads must load and validate.

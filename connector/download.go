@@ -6,7 +6,7 @@ import (
 	"time"
 
 	registry "github.com/provisioning-platform/extension-registry"
-	"github.com/provisioning-platform/extension-registry/internal/route"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 )
 
 // errBudget is the cause of a download cancelled because the tool did not
@@ -19,7 +19,7 @@ var errBudget = &registry.Error{Kind: registry.ErrTimeout, Message: "the tool di
 // X-Checksum. The budget bounds the time until the stream starts, not the
 // stream itself.
 func (a *API) download(_ context.Context, w http.ResponseWriter, r *http.Request, c *call) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, c.desc, err)
 		return
@@ -42,5 +42,5 @@ func (a *API) download(_ context.Context, w http.ResponseWriter, r *http.Request
 	}
 	defer arc.Body.Close()
 
-	route.ServeArchive(w, r, arc, a.log, "tool", c.desc)
+	httpkit.ServeArchive(w, r, arc, a.log, "tool", c.desc)
 }

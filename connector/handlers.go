@@ -12,6 +12,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 )
 
 // ListMeta is the metadata of a list answer.
@@ -42,7 +43,7 @@ func (a *API) listExtensions(ctx context.Context, w http.ResponseWriter, r *http
 		return
 	}
 	var exts []registry.Extension
-	if q := query(r, "q"); q != "" {
+	if q := httpkit.Query(r, "q"); q != "" {
 		exts, err = c.catalog.Search(ctx, q, typ)
 	} else {
 		exts, err = c.catalog.List(ctx, catalog.Filter{Type: typ})
@@ -51,7 +52,7 @@ func (a *API) listExtensions(ctx context.Context, w http.ResponseWriter, r *http
 		a.writeError(w, r, c.desc, err)
 		return
 	}
-	items := window(exts, page, perPage)
+	items := httpkit.Page(exts, page, perPage)
 	out := make([]registry.Extension, len(items))
 	for i, e := range items {
 		out[i] = withDownloadURL(e)
@@ -61,7 +62,7 @@ func (a *API) listExtensions(ctx context.Context, w http.ResponseWriter, r *http
 
 // getExtension answers GET {base}/extensions/{type}/{name}.
 func (a *API) getExtension(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, c.desc, err)
 		return
@@ -77,7 +78,7 @@ func (a *API) getExtension(ctx context.Context, w http.ResponseWriter, r *http.R
 // listVersions answers GET {base}/extensions/{type}/{name}/versions, newest
 // first.
 func (a *API) listVersions(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, c.desc, err)
 		return
@@ -93,7 +94,7 @@ func (a *API) listVersions(ctx context.Context, w http.ResponseWriter, r *http.R
 		a.writeError(w, r, c.desc, err)
 		return
 	}
-	items := window(vs, page, perPage)
+	items := httpkit.Page(vs, page, perPage)
 	out := make([]registry.Version, len(items))
 	for i, v := range items {
 		if v.DownloadURL == "" {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -15,7 +16,9 @@ import (
 const (
 	// HeaderMeta carries Base64 JSON {"baseURL": "..."}: the tool address.
 	HeaderMeta = "X-Plugin-Meta"
-	// HeaderAuth carries the Base64 Kubernetes Secret type.
+	// HeaderAuth carries the Kubernetes Secret type, Base64-encoded (as
+	// the Connectors gateway sends it) or as it stands (as katanomi/pkg's
+	// plugin client sends it): see parseSecretType.
 	HeaderAuth = "X-Plugin-Auth"
 	// HeaderSecret carries the Base64 JSON of the Secret's data map, whose
 	// values are Base64 again.
@@ -111,18 +114,47 @@ func ParseTarget(h http.Header) (Target, error) {
 	case secretRaw == "":
 		return t, badHeader(HeaderSecret, "missing while %s is set", HeaderAuth)
 	}
-	typ, err := decodeBase64(authRaw)
-	if err != nil {
-		return t, badHeader(HeaderAuth, "not valid Base64")
-	}
-	t.SecretType = strings.TrimSpace(string(typ))
-	if t.SecretType == "" {
-		return t, badHeader(HeaderAuth, "empty Secret type")
+	if t.SecretType, err = parseSecretType(authRaw); err != nil {
+		return t, err
 	}
 	if t.Secret, err = parseSecret(secretRaw); err != nil {
 		return t, err
 	}
 	return t, nil
+}
+
+// knownSecretTypes are the built-in Kubernetes Secret types without a
+// domain prefix.
+var knownSecretTypes = map[string]bool{SecretOpaque: true}
+
+// qualifiedSecretType is a Secret type of the form domain/name
+// ("kubernetes.io/basic-auth", "cpaas.io/distribution-registry-token"). A
+// '.' never occurs in Base64, so such a value cannot be an encoded one.
+var qualifiedSecretType = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
+// maxSecretType bounds the Secret type, decoded or not: Kubernetes names
+// are far shorter.
+const maxSecretType = 253
+
+// parseSecretType reads X-Plugin-Auth. A value that is a Secret type as it
+// stands — "Opaque" or domain/name — is taken as it is; anything else is
+// Base64-decoded, then must be a Secret type of printable ASCII.
+func parseSecretType(raw string) (string, error) {
+	if knownSecretTypes[raw] || (len(raw) <= maxSecretType && qualifiedSecretType.MatchString(raw)) {
+		return raw, nil
+	}
+	dec, err := decodeBase64(raw)
+	if err != nil {
+		return "", badHeader(HeaderAuth, "neither a Secret type (such as %s) nor its Base64", SecretBasicAuth)
+	}
+	typ := strings.TrimSpace(string(dec))
+	switch {
+	case typ == "":
+		return "", badHeader(HeaderAuth, "empty Secret type")
+	case len(typ) > maxSecretType || strings.IndexFunc(typ, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0:
+		return "", badHeader(HeaderAuth, "the decoded Secret type is not a Kubernetes Secret type")
+	}
+	return typ, nil
 }
 
 // parseMeta decodes X-Plugin-Meta into the tool's base URL.

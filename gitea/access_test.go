@@ -86,8 +86,11 @@ func TestAuthModes(t *testing.T) {
 	}{
 		{"wrong password", gitea.Options{Username: reader, Password: "wrong"}, registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, "refused the credentials", "refused the credentials"},
 		{"unknown token", gitea.Options{Token: strings.Repeat("ab", 20)}, registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, "refused the credentials", "refused the credentials"},
-		{"anonymous", gitea.Options{}, registry.ErrNotFound, registry.ErrNotFound, registry.ErrNotFound, "not found", "not visible"},
-		{"user outside the organization", gitea.Options{Username: outsider, Password: password}, registry.ErrNotFound, registry.ErrNotFound, registry.ErrNotFound, "not found", "not visible"},
+		// An organization the credentials cannot see is not a plain
+		// not-found for Get and Open either: a lower source's copy must
+		// not be served in its place.
+		{"anonymous", gitea.Options{}, registry.ErrNotFound, registry.ErrNotFound, registry.ErrUnavailable, "not found", "not visible"},
+		{"user outside the organization", gitea.Options{Username: outsider, Password: password}, registry.ErrNotFound, registry.ErrNotFound, registry.ErrUnavailable, "not found", "not visible"},
 		{"token without read:repository", gitea.Options{Token: orgOnly}, registry.ErrForbidden, registry.ErrForbidden, registry.ErrForbidden, "denied access", "denied access"},
 	}
 	for _, tc := range refused {
@@ -214,6 +217,21 @@ func TestOrganizations(t *testing.T) {
 		// Get still finds what the first organization holds.
 		if _, err := b.Get(ctx(t), registry.Provider, "aws"); err != nil {
 			t.Errorf("Get aws: %v", err)
+		}
+		// What the first organization does not hold may be in the
+		// missing one: Get, Versions and Open fail naming it, never a
+		// plain not-found that would let a shadowed copy be served.
+		_, getErr := b.Get(ctx(t), registry.Taskserv, "k3s")
+		_, versionsErr := b.Versions(ctx(t), registry.Taskserv, "k3s")
+		_, openErr := b.Open(ctx(t), registry.Taskserv, "k3s", registry.Version{Version: "1.0.0"})
+		for call, err := range map[string]error{"Get": getErr, "Versions": versionsErr, "Open": openErr} {
+			wantKind(t, call+" k3s", err, registry.ErrUnavailable)
+			if errors.Is(err, registry.ErrNotFound) {
+				t.Errorf("%s k3s: %v is also a not-found", call, err)
+			}
+			if !strings.Contains(registry.PublicMessage(err), missing) {
+				t.Errorf("%s k3s: message %q does not name %s", call, registry.PublicMessage(err), missing)
+			}
 		}
 	})
 }

@@ -23,7 +23,12 @@
 //
 // Every call talks to Gitea through code.gitea.io/sdk/gitea with the
 // caller's context, and follows every page of repositories and releases
-// whatever the server's MAX_RESPONSE_ITEMS.
+// whatever the server's MAX_RESPONSE_ITEMS. Requests answered 429, 502, 503
+// or 504 are retried as internal/upstream's policy says; at most
+// Options.Concurrency requests are under way at once. What a repository's
+// releases say is kept between calls, so that a refresh of an unchanged
+// organization costs one release list request per repository and no
+// checksum download (see cache.go).
 package gitea
 
 import (
@@ -56,8 +61,13 @@ type Options struct {
 	// Username and Password authenticate with basic auth.
 	Username, Password string
 	// HTTPClient carries every request, to the API and to downloads
-	// (http.DefaultClient when nil).
+	// (http.DefaultClient when nil). The backend adds its retry policy and
+	// its concurrency bound on top of its transport.
 	HTTPClient *http.Client
+	// Concurrency bounds the API requests under way at once toward Gitea,
+	// whatever the number of calls (DefaultConcurrency when zero or
+	// less). Downloads of archives are not counted.
+	Concurrency int
 	// Logger receives warnings about skipped or shadowed repositories
 	// (slog.Default when nil).
 	Logger *slog.Logger
@@ -71,12 +81,19 @@ type Backend struct {
 	token    string
 	username string
 	password string
-	hc       *http.Client
+	hc       *http.Client // API requests and checksum files: bounded, retried
+	dl       *http.Client // archive downloads: retried, not bounded
+	limit    int
 	log      *slog.Logger
+	cache    *releaseCache
 
 	shadowMu sync.Mutex
 	shadowed map[string]bool // "org/repo" already logged as shadowed
 }
+
+// DefaultConcurrency is the bound on concurrent API requests when
+// Options.Concurrency is not set.
+const DefaultConcurrency = 8
 
 var _ registry.Backend = (*Backend)(nil)
 var _ registry.Prober = (*Backend)(nil)
@@ -106,14 +123,15 @@ func New(opts Options) (*Backend, error) {
 		}
 		orgs = append(orgs, o)
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
+	limit := opts.Concurrency
+	if limit <= 0 {
+		limit = DefaultConcurrency
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	hc, dl := clients(opts.HTTPClient, "Gitea at "+u.Redacted(), limit)
 	return &Backend{
 		base:     u,
 		orgs:     orgs,
@@ -121,7 +139,10 @@ func New(opts Options) (*Backend, error) {
 		username: opts.Username,
 		password: opts.Password,
 		hc:       hc,
+		dl:       dl,
+		limit:    limit,
 		log:      log,
+		cache:    newReleaseCache(),
 		shadowed: map[string]bool{},
 	}, nil
 }
@@ -133,10 +154,16 @@ func (b *Backend) Source() registry.Source { return registry.SourceGitea }
 func (b *Backend) Organizations() []string { return append([]string(nil), b.orgs...) }
 
 // client returns an SDK client bound to ctx. The SDK keeps one context per
-// client, so each call gets its own; building one makes no request.
+// client, so every call that has its own context (each goroutine of a
+// listing) builds its own; building one makes no request.
 func (b *Backend) client(ctx context.Context) (*sdk.Client, error) {
+	return b.clientOn(ctx, b.hc)
+}
+
+// clientOn is client over hc.
+func (b *Backend) clientOn(ctx context.Context, hc *http.Client) (*sdk.Client, error) {
 	opts := []sdk.ClientOption{
-		sdk.SetHTTPClient(b.hc),
+		sdk.SetHTTPClient(hc),
 		sdk.SetContext(ctx),
 		sdk.SetGiteaVersion(""),
 		sdk.SetUserAgent("extension-registry"),
@@ -163,64 +190,6 @@ func (b *Backend) authorize(req *http.Request) {
 	case b.username != "":
 		req.SetBasicAuth(b.username, b.password)
 	}
-}
-
-// Probe checks that Gitea answers, that it accepts the credentials, and
-// that every organization is visible with them: refused credentials are
-// ErrUnauthorized or ErrForbidden, a missing organization ErrNotFound, a
-// server that does not answer ErrUnavailable or ErrTimeout. With a token,
-// it also reads one release list of the first organization, so that a token
-// without the read:repository scope (which sees organizations but not
-// releases) is ErrForbidden here rather than only when listing.
-func (b *Backend) Probe(ctx context.Context) error {
-	c, err := b.client(ctx)
-	if err != nil {
-		return err
-	}
-	if b.token != "" || b.username != "" {
-		// Gitea answers 401 to credentials it does not know; a valid
-		// token without the read:user scope gets 403 here, and is fine.
-		_, resp, err := c.GetMyUserInfo()
-		if err != nil && (resp == nil || resp.StatusCode != http.StatusForbidden) {
-			return b.apiError(resp, err, "the authenticated user")
-		}
-	} else if _, resp, err := c.ServerVersion(); err != nil {
-		return b.apiError(resp, err, "the server version")
-	}
-	for _, org := range b.orgs {
-		_, resp, err := c.GetOrg(org)
-		if err != nil {
-			return b.apiError(resp, err, "Gitea organization %q", org)
-		}
-	}
-	switch {
-	case b.token != "" && len(b.orgs) > 0:
-		return b.probeReleases(c, b.orgs[0])
-	case b.token != "":
-		// No organization to read: check that the token may read
-		// repositories at all (Gitea answers 403 without the scope).
-		if _, resp, err := c.SearchRepos(sdk.SearchRepoOptions{ListOptions: sdk.ListOptions{Page: 1, PageSize: 1}}); err != nil {
-			return b.apiError(resp, err, "the repositories")
-		}
-	}
-	return nil
-}
-
-// probeReleases reads the first page (one item) of the releases of the
-// first repository of org that has releases turned on, if any.
-func (b *Backend) probeReleases(c *sdk.Client, org string) error {
-	repos, resp, err := c.ListOrgRepos(org, sdk.ListOrgReposOptions{ListOptions: sdk.ListOptions{Page: 1, PageSize: 1}})
-	if err != nil {
-		return b.apiError(resp, err, "the repositories of Gitea organization %q", org)
-	}
-	if len(repos) == 0 || !repos[0].HasReleases {
-		return nil
-	}
-	r := repos[0]
-	if _, resp, err := c.ListReleases(org, r.Name, sdk.ListReleasesOptions{ListOptions: sdk.ListOptions{Page: 1, PageSize: 1}}); err != nil {
-		return b.apiError(resp, err, "the releases of Gitea repository %s/%s", org, r.Name)
-	}
-	return nil
 }
 
 // validName reports whether s can be a Gitea owner or repository name, so

@@ -1,10 +1,10 @@
 package gitea
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -13,11 +13,10 @@ import (
 	"path"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
+
 	registry "github.com/provisioning-platform/extension-registry"
 )
-
-// maxChecksumFile bounds how much of a checksum asset is read.
-const maxChecksumFile = 1 << 20
 
 // assetURL returns the URL the registry fetches a release asset from: the
 // configured server (never a host named in an answer, so the credentials
@@ -36,15 +35,15 @@ func (b *Backend) sourceArchiveURL(r repository, tag string) string {
 	return u.String()
 }
 
-// get fetches rawURL from the configured server with the backend's
-// credentials. A status other than 200 is an error of the matching kind.
-func (b *Backend) get(ctx context.Context, rawURL, what string) (*http.Response, error) {
+// get fetches rawURL through hc with the backend's credentials. A status
+// other than 200 is an error of the matching kind.
+func (b *Backend) get(ctx context.Context, hc *http.Client, rawURL, what string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("gitea request: %w", err)
 	}
 	b.authorize(req)
-	resp, err := b.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, b.statusError(0, stripURL(err), "%s", what)
 	}
@@ -64,115 +63,108 @@ func stripURL(err error) error {
 	return err
 }
 
-// checksum returns "sha256:<hex>" for the archive of rel, read from its
-// checksum assets, or "" when none gives one. A checksum file that cannot
-// be read is logged and skipped: the version stays usable.
-func (b *Backend) checksum(ctx context.Context, r repository, rel release) string {
-	if rel.archive == nil {
-		return ""
-	}
-	for _, a := range rel.sums {
-		resp, err := b.get(ctx, b.assetURL(r, rel.tag, a.Name), fmt.Sprintf("asset %s of %s/%s %s", a.Name, r.owner, r.name, rel.tag))
-		if err != nil {
-			if ctx.Err() == nil {
-				b.log.Warn("Gitea checksum asset unreadable", "repository", r.owner+"/"+r.name, "tag", rel.tag, "asset", a.Name, "error", err)
-			}
-			continue
-		}
-		sum := parseChecksum(io.LimitReader(resp.Body, maxChecksumFile), rel.archive.Name, strings.EqualFold(a.Name, rel.archive.Name+".sha256"))
-		resp.Body.Close()
-		if sum != "" {
-			return "sha256:" + sum
-		}
-		b.log.Warn("Gitea checksum asset names no checksum for the archive", "repository", r.owner+"/"+r.name, "tag", rel.tag, "asset", a.Name, "archive", rel.archive.Name)
-	}
-	return ""
-}
-
-// parseChecksum reads a sha256sum-style file: lines "<hex>  <file>" (or
-// "<hex> *<file>"). It returns the hex digest given for file; a single-file
-// form (an {asset}.sha256) may hold the bare digest, or a line for any
-// name.
-func parseChecksum(r io.Reader, file string, single bool) string {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxChecksumFile)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 || !isSHA256(fields[0]) {
-			continue
-		}
-		if len(fields) == 1 {
-			if single {
-				return strings.ToLower(fields[0])
-			}
-			continue
-		}
-		name := strings.TrimPrefix(strings.TrimPrefix(fields[1], "*"), "./")
-		if single || name == file || path.Base(name) == file {
-			return strings.ToLower(fields[0])
-		}
-	}
-	return ""
-}
-
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(s)
-	return err == nil
-}
-
 // Open streams the archive of version v of the extension (typ, name) from
 // Gitea with the backend's credentials, always from the configured server
 // (never from a host named in Gitea's answers). When the release's checksum
 // is known, the body fails at its end if the bytes do not match it. A
 // release without an archive asset streams the tag's source archive, named
 // {repo}-{tag}.tar.gz, with the size Gitea announces (-1 when it does not).
+//
+// A version the backend has just listed (by List, Get or Versions) is
+// fetched at once, with the checksum v carries: the backend remembers which
+// repository serves the extension and what its releases hold, so Open makes
+// no request but the download. Any other v, or one whose archive is gone
+// from there, is looked up first, as Versions would.
 func (b *Backend) Open(ctx context.Context, typ registry.Type, name string, v registry.Version) (*registry.Archive, error) {
 	want, err := registry.ParseVersion(v.Version)
 	if err != nil {
 		return nil, err
 	}
-	c, err := b.client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, rels, err := b.findRepository(ctx, c, typ, name)
-	if err != nil {
-		return nil, err
-	}
-	var rel *release
-	for i := range rels {
-		if rels[i].version.Equal(want) && (v.Ref == "" || rels[i].tag == v.Ref) {
-			rel = &rels[i]
-			break
+	if loc, size, ok := b.locate(typ, name, want, v.Ref); ok {
+		a, err := b.fetch(ctx, loc, v.Checksum, size)
+		if !errors.Is(err, registry.ErrNotFound) {
+			return a, err
 		}
 	}
-	if rel == nil {
-		return nil, registry.Errorf(registry.ErrNotFound, "Extension %s/%s version %s not found", typ, name, want)
+	r, rels, err := b.findRepository(ctx, typ, name)
+	if err != nil {
+		return nil, err
 	}
+	for _, rel := range rels {
+		if rel.version.Equal(want) && (v.Ref == "" || rel.tag == v.Ref) {
+			loc, size := locationOf(r, rel)
+			return b.fetch(ctx, loc, b.checksum(ctx, r, rel), size)
+		}
+	}
+	return nil, registry.Errorf(registry.ErrNotFound, "Extension %s/%s version %s not found", typ, name, want)
+}
+
+// location is where a version's archive is: a release asset, or (asset
+// empty) the tag's source archive.
+type location struct {
+	repo  repository
+	tag   string
+	asset string
+}
+
+// locationOf returns where the archive of rel is, and its size when known.
+func locationOf(r repository, rel release) (location, int64) {
 	if rel.archive == nil {
-		resp, err := b.get(ctx, b.sourceArchiveURL(r, rel.tag), fmt.Sprintf("the source archive of %s/%s %s", r.owner, r.name, rel.tag))
+		return location{repo: r, tag: rel.tag}, 0
+	}
+	return location{repo: r, tag: rel.tag, asset: rel.archive.Name}, rel.archive.Size
+}
+
+// locate returns where the archive of version want (tag ref) of (typ,
+// name) is, from what the backend remembers: the repository that served
+// the extension last, and its releases as last read. ok is false when it
+// remembers neither, or no release of that tag.
+func (b *Backend) locate(typ registry.Type, name string, want *semver.Version, ref string) (location, int64, bool) {
+	if ref == "" {
+		return location{}, 0, false
+	}
+	r, ok := b.cache.server(typ, name)
+	if !ok {
+		return location{}, 0, false
+	}
+	rels, ok := b.cache.known(r)
+	if !ok {
+		return location{}, 0, false
+	}
+	for _, rel := range rels {
+		if rel.tag == ref && rel.version.Equal(want) {
+			loc, size := locationOf(r, rel)
+			return loc, size, true
+		}
+	}
+	return location{}, 0, false
+}
+
+// fetch streams the archive at loc, checked against sum when known; size
+// is what the release says, used when Gitea announces no length.
+func (b *Backend) fetch(ctx context.Context, loc location, sum string, size int64) (*registry.Archive, error) {
+	r := loc.repo
+	if loc.asset == "" {
+		resp, err := b.get(ctx, b.dl, b.sourceArchiveURL(r, loc.tag), fmt.Sprintf("the source archive of %s/%s %s", r.owner, r.name, loc.tag))
 		if err != nil {
 			return nil, err
 		}
-		return &registry.Archive{Body: resp.Body, Size: resp.ContentLength, FileName: r.name + "-" + rel.tag + ".tar.gz"}, nil
+		return &registry.Archive{Body: resp.Body, Size: resp.ContentLength, FileName: r.name + "-" + loc.tag + ".tar.gz"}, nil
 	}
-	sum := b.checksum(ctx, r, *rel)
-	resp, err := b.get(ctx, b.assetURL(r, rel.tag, rel.archive.Name), fmt.Sprintf("asset %s of %s/%s %s", rel.archive.Name, r.owner, r.name, rel.tag))
+	resp, err := b.get(ctx, b.dl, b.assetURL(r, loc.tag, loc.asset), fmt.Sprintf("asset %s of %s/%s %s", loc.asset, r.owner, r.name, loc.tag))
 	if err != nil {
 		return nil, err
 	}
-	size := resp.ContentLength
-	if size < 0 {
-		size = rel.archive.Size
+	if resp.ContentLength >= 0 || size <= 0 {
+		size = resp.ContentLength
 	}
 	body := io.ReadCloser(resp.Body)
-	if sum != "" {
-		body = &verifiedBody{rc: resp.Body, h: sha256.New(), want: strings.TrimPrefix(sum, "sha256:")}
+	if want, ok := strings.CutPrefix(sum, "sha256:"); ok && isSHA256(want) {
+		body = &verifiedBody{rc: resp.Body, h: sha256.New(), want: strings.ToLower(want)}
+	} else {
+		sum = ""
 	}
-	return &registry.Archive{Body: body, Size: size, FileName: path.Base(rel.archive.Name), Checksum: sum}, nil
+	return &registry.Archive{Body: body, Size: size, FileName: path.Base(loc.asset), Checksum: sum}, nil
 }
 
 // verifiedBody hashes what it streams; the read that reaches the end fails

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/provisioning-platform/extension-registry/internal/route"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 )
 
 // download answers GET /extensions/{type}/{name}/{version} with the
@@ -11,7 +11,7 @@ import (
 // Content-Length when the backend knows it, and a Content-Disposition that
 // names the file, so that `curl -OJ` saves it under that name.
 func (a *API) download(w http.ResponseWriter, r *http.Request) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -23,5 +23,5 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	}
 	defer arc.Body.Close()
 
-	route.ServeArchive(w, r, arc, a.log)
+	httpkit.ServeArchive(w, r, arc, a.log)
 }

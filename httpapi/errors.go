@@ -2,11 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 )
 
 // errorBody is the API's error format.
@@ -15,6 +16,39 @@ type errorBody struct {
 	Message string `json:"message"`
 	Details string `json:"details,omitempty"`
 }
+
+// answer is the v1 API's answer to one error kind.
+type answer struct {
+	status int
+	body   errorBody
+	// public: the error's client-safe message (registry.PublicMessage),
+	// when it has one, replaces body.Message.
+	public bool
+}
+
+// errorKinds is the one table from error kinds to the v1 API's answers;
+// an error of no listed kind is a 500 internal_error. A new kind is a row
+// here (and one in the connector's table).
+var errorKinds = httpkit.Kinds[answer]{
+	{Kind: registry.ErrInvalidType, Answer: answer{http.StatusBadRequest, errorBody{Error: "invalid_type", Message: "Invalid extension type"}, true}},
+	{Kind: registry.ErrInvalidVersion, Answer: answer{http.StatusBadRequest, errorBody{Error: "invalid_version", Message: "Invalid version format"}, true}},
+	{Kind: registry.ErrInvalid, Answer: answer{http.StatusBadRequest, errorBody{Error: "invalid_parameter", Message: "Invalid request"}, true}},
+	{Kind: registry.ErrNotFound, Answer: answer{http.StatusNotFound, errorBody{Error: "not_found", Message: "Resource not found"}, true}},
+	{Kind: registry.ErrUnauthorized, Answer: authFailed},
+	{Kind: registry.ErrForbidden, Answer: authFailed},
+	{Kind: registry.ErrRateLimited, Answer: answer{http.StatusTooManyRequests, errorBody{Error: "rate_limit", Message: "A backend is rate limiting the registry; retry later"}, false}},
+	{Kind: registry.ErrTimeout, Answer: answer{http.StatusServiceUnavailable, errorBody{Error: "service_unavailable", Message: "Service temporarily unavailable", Details: "a backend did not answer in time"}, false}},
+	{Kind: registry.ErrUnavailable, Answer: unreachable},
+	{Kind: context.DeadlineExceeded, Answer: unreachable},
+}
+
+var (
+	authFailed = answer{http.StatusUnauthorized, errorBody{Error: "auth_error", Message: "Authentication with a backend failed",
+		Details: "the registry's configured backend credentials were refused"}, false}
+	unreachable = answer{http.StatusServiceUnavailable, errorBody{Error: "service_unavailable", Message: "Service temporarily unavailable",
+		Details: "a backend could not be reached"}, true}
+	internalError = answer{http.StatusInternalServerError, errorBody{Error: "internal_error", Message: "Internal server error"}, false}
+)
 
 // writeError answers a failed request: the error's kind decides the status
 // and error type, the message is the error's public message or a generic one
@@ -25,67 +59,28 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status, body := classify(err)
 	if status >= 500 || status == http.StatusUnauthorized {
-		a.log.Warn("request failed", "path", r.URL.Path, "status", status, "error", err)
+		a.log.Warn("request failed", "path", httpkit.Excerpt(r.URL.Path), "status", status, "error", err)
 	}
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "30")
+		w.Header().Set("Retry-After", strconv.Itoa(httpkit.RetryAfter(err)))
 	}
 	writeJSON(w, status, body)
 }
 
-// classify maps an error to its status and body. Messages of *registry.Error
-// are shown as they are; other errors get a generic message.
+// classify maps an error to its status and body through errorKinds.
 func classify(err error) (int, errorBody) {
-	msg := registry.PublicMessage(err)
-	pick := func(status int, typ, fallback string) (int, errorBody) {
-		if msg == "" {
-			msg = fallback
-		}
-		return status, errorBody{Error: typ, Message: msg}
+	ans, ok := errorKinds.Find(err)
+	if !ok {
+		ans = internalError
 	}
-	switch {
-	case errors.Is(err, registry.ErrInvalidType):
-		return pick(http.StatusBadRequest, "invalid_type", "Invalid extension type")
-	case errors.Is(err, registry.ErrInvalidVersion):
-		return pick(http.StatusBadRequest, "invalid_version", "Invalid version format")
-	case errors.Is(err, registry.ErrInvalid):
-		return pick(http.StatusBadRequest, "invalid_parameter", "Invalid request")
-	case errors.Is(err, registry.ErrNotFound):
-		return pick(http.StatusNotFound, "not_found", "Resource not found")
-	case errors.Is(err, registry.ErrUnauthorized), errors.Is(err, registry.ErrForbidden):
-		st, b := http.StatusUnauthorized, errorBody{Error: "auth_error", Message: "Authentication with a backend failed"}
-		b.Details = "the registry's configured backend credentials were refused"
-		return st, b
-	case errors.Is(err, registry.ErrRateLimited):
-		return http.StatusTooManyRequests, errorBody{Error: "rate_limit", Message: "A backend is rate limiting the registry; retry later"}
-	case errors.Is(err, registry.ErrTimeout):
-		return http.StatusServiceUnavailable, errorBody{Error: "service_unavailable", Message: "Service temporarily unavailable", Details: "a backend did not answer in time"}
-	case errors.Is(err, registry.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		st, b := pick(http.StatusServiceUnavailable, "service_unavailable", "Service temporarily unavailable")
-		b.Details = "a backend could not be reached"
-		return st, b
-	default:
-		return http.StatusInternalServerError, errorBody{Error: "internal_error", Message: "Internal server error"}
+	if msg := registry.PublicMessage(err); ans.public && msg != "" {
+		ans.body.Message = msg
 	}
+	return ans.status, ans.body
 }
 
-// fail writes an error body for the router's own answers (404, 405, 500).
-func (a *API) fail(w http.ResponseWriter, _ *http.Request, status int, message string) {
-	typ := map[int]string{
-		http.StatusNotFound:         "not_found",
-		http.StatusMethodNotAllowed: "method_not_allowed",
-	}[status]
-	if typ == "" {
-		typ = "internal_error"
-	}
-	writeJSON(w, status, errorBody{Error: typ, Message: message})
-}
-
-// writeJSON writes v as the JSON body of a status answer.
+// writeJSON writes v as the JSON body of a status answer. Every v1 answer
+// goes through it: the one place to add response headers.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
+	httpkit.WriteJSON(w, status, v)
 }

@@ -7,6 +7,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 )
 
 // list answers GET /extensions?type=&source=&limit=&offset=. The total
@@ -14,7 +15,7 @@ import (
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	var f catalog.Filter
 	var err error
-	if f.Type, err = typeParam(r); err != nil {
+	if f.Type, err = httpkit.TypeParam(r); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -37,18 +38,18 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, listFailure(err)
 		}
-		return a.withDownloadURLs(r, page(exts, offset, limit)), len(exts), nil
+		return a.withDownloadURLs(r, httpkit.Offset(exts, offset, limit)), len(exts), nil
 	})
 }
 
 // search answers GET /extensions/search?q=&type=&limit=.
 func (a *API) search(w http.ResponseWriter, r *http.Request) {
-	q := query(r, "q")
+	q := httpkit.Query(r, "q")
 	if q == "" {
 		a.writeError(w, r, registry.Errorf(registry.ErrInvalid, "Missing required query parameter q"))
 		return
 	}
-	typ, err := typeParam(r)
+	typ, err := httpkit.TypeParam(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -69,7 +70,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 
 // get answers GET /extensions/{type}/{name}.
 func (a *API) get(w http.ResponseWriter, r *http.Request) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -85,7 +86,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 
 // versions answers GET /extensions/{type}/{name}/versions.
 func (a *API) versions(w http.ResponseWriter, r *http.Request) {
-	typ, err := pathType(r)
+	typ, err := httpkit.PathType(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

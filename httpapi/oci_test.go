@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 	"github.com/provisioning-platform/extension-registry/oci"
 )
@@ -154,7 +155,7 @@ func TestOrasPushedArtifacts(t *testing.T) {
 func TestRegistryCredentials(t *testing.T) {
 	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{Htpasswd: true})
 	cfg := registryConfig(t, reg.Host)
-	cfg.OCI.Username, cfg.OCI.Password = reg.Username, reg.Password
+	cfg.OCI.Username, cfg.OCI.Password = reg.Username, secret.New(reg.Password)
 	file := mustTarGz(t, t.TempDir(), "vault.tar.gz", map[string]string{"a": "b"})
 	mustPublish(t, publisher(t, cfg), oci.Artifact{Path: file, Type: registry.Provider, Name: "vault", Version: "1.0.0", Description: "Secret store"})
 	sum, size := fileSum(t, file)
@@ -178,7 +179,7 @@ func TestRegistryCredentials(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := cfg
-			cfg.OCI.Username, cfg.OCI.Password = c.user, c.password
+			cfg.OCI.Username, cfg.OCI.Password = c.user, secret.New(c.password)
 			s := startServer(t, cfg)
 			var bodies []string
 			for _, path := range []string{"/api/v1/extensions", "/api/v1/extensions/provider/vault", "/api/v1/extensions/provider/vault/1.0.0"} {

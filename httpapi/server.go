@@ -64,7 +64,7 @@ func New(opts Options) *API {
 // Register adds the v1 routes to mux, plus a catch-all that answers unknown
 // paths under Prefix with the API's 404 body.
 func (a *API) Register(mux *http.ServeMux) {
-	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: a.fail}
+	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: WriteStatus}
 	rt.Get(Prefix+"/extensions", a.list)
 	rt.Get(Prefix+"/extensions/search", a.search)
 	rt.Get(Prefix+"/extensions/{type}/{name}", a.get)
@@ -79,7 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 // RegisterFallback answers every path no other route of mux matches with
 // the API's 404 body.
 func (a *API) RegisterFallback(mux *http.ServeMux) {
-	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: a.fail}
+	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: WriteStatus}
 	rt.NotFound("/")
 }
 

@@ -20,23 +20,21 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/semaphore"
 	"oras.land/oras-go/v2"
 
 	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // DefaultNamespace is the repository prefix used when none is configured.
-const DefaultNamespace = "provisioning-extensions"
+const DefaultNamespace = registry.DefaultOCINamespace
 
 // manifestCacheSize bounds the number of parsed manifests kept by digest.
 const manifestCacheSize = 4096
-
-// listConcurrency bounds the repositories inspected at once by List, and the
-// versions inspected at once by Versions.
-const listConcurrency = 8
 
 // repo is the read side of one repository, remote or in a layout.
 type repo interface {
@@ -55,6 +53,9 @@ type store interface {
 	open(ctx context.Context, path string) (repo, error)
 	// target returns a writable repository, created when missing.
 	target(ctx context.Context, path string) (oras.Target, error)
+	// lock serialises the writers of the repository at path, across
+	// processes for the layout store; unlock releases it.
+	lock(ctx context.Context, path string) (unlock func(), err error)
 	// probe checks that the store answers and accepts the credentials.
 	probe(ctx context.Context) error
 	// allowed reports whether path may be read directly (Get, Open): false
@@ -72,6 +73,21 @@ type Backend struct {
 
 	manifests *lru.Cache[string, *manifestInfo]
 	warned    sync.Map // repository path → struct{}: warnings logged once
+
+	// concurrency bounds the repositories (List) and versions (Versions)
+	// inspected at once; sem bounds the requests in flight to the store.
+	concurrency int
+	sem         *semaphore.Weighted
+	// refresh remembers what List found per repository (refresh.go).
+	refresh    refreshCache
+	revalidate time.Duration
+	now        func() time.Time
+}
+
+// tuning is what NewRemote and NewLayout pass on to newBackend.
+type tuning struct {
+	concurrency int
+	revalidate  time.Duration
 }
 
 var (
@@ -79,7 +95,7 @@ var (
 	_ registry.Prober  = (*Backend)(nil)
 )
 
-func newBackend(s store, namespace string, logger *slog.Logger) (*Backend, error) {
+func newBackend(s store, namespace string, logger *slog.Logger, tune tuning) (*Backend, error) {
 	if namespace == "" {
 		namespace = DefaultNamespace
 	}
@@ -94,7 +110,17 @@ func newBackend(s store, namespace string, logger *slog.Logger) (*Backend, error
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{store: s, namespace: namespace, log: logger, manifests: cache}, nil
+	if tune.concurrency <= 0 {
+		tune.concurrency = DefaultConcurrency
+	}
+	if tune.revalidate <= 0 {
+		tune.revalidate = DefaultRevalidate
+	}
+	return &Backend{
+		store: s, namespace: namespace, log: logger, manifests: cache,
+		concurrency: tune.concurrency, sem: semaphore.NewWeighted(int64(tune.concurrency)),
+		revalidate: tune.revalidate, now: time.Now,
+	}, nil
 }
 
 // Source returns registry.SourceOCI.
@@ -137,32 +163,13 @@ func validPath(s string) bool {
 	return true
 }
 
-// suffixes lists, per type, the repository name suffixes of the naming
-// convention, in the order Get tries them.
-var suffixes = map[registry.Type][]string{
-	registry.Provider: {"_provider", "_prov"},
-	registry.Taskserv: {"_taskserv"},
-	registry.Cluster:  {"_cluster"},
-}
-
 // candidatePaths returns the repositories that may hold the extension
-// (typ, name), in order of preference: {namespace}/{name}, then the name
-// with each suffix of the type.
+// (typ, name), in order of preference: {namespace}/{name}, then the
+// repository names of the naming convention (registry.RepositoryNames).
 func (b *Backend) candidatePaths(typ registry.Type, name string) []string {
 	paths := []string{b.namespace + "/" + name}
-	for _, s := range suffixes[typ] {
-		paths = append(paths, b.namespace+"/"+name+s)
+	for _, n := range registry.RepositoryNames(typ, name) {
+		paths = append(paths, b.namespace+"/"+n)
 	}
 	return paths
-}
-
-// rank is the preference of path among the candidates of (typ, name); lower
-// wins when two repositories resolve to the same extension.
-func (b *Backend) rank(path string, typ registry.Type, name string) int {
-	for i, p := range b.candidatePaths(typ, name) {
-		if p == path {
-			return i
-		}
-	}
-	return len(suffixes[typ]) + 1
 }

@@ -59,6 +59,7 @@ var manifestMediaTypes = []string{
 // manifestInfo is what the backend needs of one version's manifest. It
 // depends only on the manifest's bytes, so it is cached by digest.
 type manifestInfo struct {
+	digest      string // the manifest's own digest; empty when not a manifest
 	annotations map[string]string
 	layer       ocispec.Descriptor
 	hasLayer    bool
@@ -97,7 +98,7 @@ func (b *Backend) inspect(ctx context.Context, r repo, repoPath, ref string) (*m
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, &registry.Error{Kind: registry.ErrUnavailable, Message: fmt.Sprintf("Manifest of %s:%s is not valid JSON", repoPath, ref), Err: err}
 	}
-	info := &manifestInfo{annotations: m.Annotations}
+	info := &manifestInfo{digest: key, annotations: m.Annotations}
 	info.layer, info.hasLayer = pickLayer(m.Layers)
 	if s := m.Annotations[ocispec.AnnotationCreated]; s != "" {
 		if t, err := time.Parse(time.RFC3339, strings.TrimSpace(s)); err == nil {
@@ -199,10 +200,11 @@ func semverTags(ctx context.Context, r repo, repoPath string) ([]registry.Versio
 	var vs []registry.Version
 	err := r.Tags(ctx, "", func(tags []string) error {
 		for _, tag := range tags {
-			v, ok := registry.NormalizeVersion(tag)
-			if !ok {
+			sv, err := registry.ParseVersion(tag)
+			if err != nil {
 				continue
 			}
+			v := sv.String()
 			if i, dup := seen[v]; dup {
 				if tag == v {
 					vs[i].Ref = tag
@@ -210,7 +212,7 @@ func semverTags(ctx context.Context, r repo, repoPath string) ([]registry.Versio
 				continue
 			}
 			seen[v] = len(vs)
-			vs = append(vs, registry.Version{Version: v, Ref: tag})
+			vs = append(vs, registry.Version{Version: v, Ref: tag, Prerelease: sv.Prerelease() != ""})
 		}
 		return nil
 	})

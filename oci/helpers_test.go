@@ -25,6 +25,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(publishChildEnv) != "" {
+		os.Exit(publishChild()) // a publish process of TestConcurrentPublishProcesses
+	}
 	code := m.Run()
 	testserver.StopSharedRegistries()
 	os.Exit(code)

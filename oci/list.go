@@ -18,6 +18,8 @@ type resolved struct {
 	path     string
 	ext      registry.Extension
 	versions []registry.Version // sorted; only the current one unless all versions were asked for
+	// digest is the manifest digest of the current version (versions[0]).
+	digest string
 }
 
 // resolveRepo reads the repository at path as an extension: its semantic
@@ -27,7 +29,7 @@ type resolved struct {
 // read too, and versions without a download, or declaring another type, are
 // left out. It returns errSkip when the repository holds no extension.
 func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*resolved, error) {
-	r, err := b.store.open(ctx, path)
+	r, err := b.open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +37,15 @@ func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*reso
 	if err != nil {
 		return nil, err
 	}
-	var info *manifestInfo
+	return b.resolveVersions(ctx, r, path, vs, all)
+}
+
+// resolveVersions is resolveRepo once the repository's versions are known.
+func (b *Backend) resolveVersions(ctx context.Context, r repo, path string, vs []registry.Version, all bool) (*resolved, error) {
+	var (
+		info *manifestInfo
+		err  error
+	)
 	for {
 		i := registry.CurrentVersion(vs)
 		if i < 0 {
@@ -85,12 +95,13 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 		Tags:        splitTags(ann[AnnotationTags]),
 	}}
 	res.versions = []registry.Version{cur}
+	res.digest = info.digest
 	if !all || len(vs) == 1 {
 		return res, nil
 	}
 	rest := make([]*registry.Version, len(vs)-1)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listConcurrency)
+	g.SetLimit(b.concurrency)
 	for i, v := range vs[1:] {
 		g.Go(func() error {
 			vi, err := b.inspect(gctx, r, path, v.Ref)
@@ -130,7 +141,38 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 // (ErrForbidden) is left out and logged. Any other failure fails the list
 // with a wrapped kind (ErrUnauthorized, ErrUnavailable, ErrTimeout…).
 func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
-	paths, err := b.store.repositories(ctx, b.namespace+"/")
+	found, err := b.listAll(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	exts := make([]registry.Extension, len(found))
+	for i, res := range found {
+		exts[i] = res.ext
+	}
+	return exts, nil
+}
+
+// ListVersions implements registry.Indexer: every extension of List, each
+// with all the versions Versions would return, in one pass that costs, when
+// nothing changed, one tag listing per repository and no manifest request
+// (see refresh.go).
+func (b *Backend) ListVersions(ctx context.Context) ([]registry.ExtensionVersions, error) {
+	found, err := b.listAll(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]registry.ExtensionVersions, len(found))
+	for i, res := range found {
+		out[i] = registry.ExtensionVersions{Extension: res.ext, Versions: slices.Clone(res.versions)}
+	}
+	return out, nil
+}
+
+// listAll reads every repository of the namespace (with all versions, or
+// only the current one) and returns one result per extension, the
+// preferred repository's when several hold it, sorted by type and name.
+func (b *Backend) listAll(ctx context.Context, all bool) ([]*resolved, error) {
+	paths, err := b.repositories(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,10 +181,10 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 		found = map[string]*resolved{}
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listConcurrency)
+	g.SetLimit(b.concurrency)
 	for _, p := range paths {
 		g.Go(func() error {
-			res, err := b.resolveRepo(gctx, p, false)
+			res, err := b.listRepo(gctx, p, all)
 			switch {
 			case errors.Is(err, errSkip):
 				return nil
@@ -157,7 +199,7 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 			defer mu.Unlock()
 			if prev, dup := found[key]; dup {
 				keep, drop := prev, res
-				if b.rank(res.path, res.ext.Type, res.ext.Name) < b.rank(prev.path, prev.ext.Type, prev.ext.Name) {
+				if registry.PreferRepository(strings.TrimPrefix(res.path, b.namespace+"/"), strings.TrimPrefix(prev.path, b.namespace+"/")) {
 					keep, drop = res, prev
 				}
 				b.warnOnce(drop.path, "OCI repository shadowed by another holding the same extension", "extension", key, "served_from", keep.path)
@@ -171,14 +213,16 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	exts := make([]registry.Extension, 0, len(found))
+	b.refresh.prune(paths)
+	b.refresh.setOwners(found)
+	out := make([]*resolved, 0, len(found))
 	for _, res := range found {
-		exts = append(exts, res.ext)
+		out = append(out, res)
 	}
-	slices.SortFunc(exts, func(a, b registry.Extension) int {
-		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name))
+	slices.SortFunc(out, func(a, b *resolved) int {
+		return cmp.Or(cmp.Compare(a.ext.Type, b.ext.Type), cmp.Compare(a.ext.Name, b.ext.Name))
 	})
-	return exts, nil
+	return out, nil
 }
 
 // find returns the repository holding the extension (typ, name): the first

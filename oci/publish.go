@@ -62,6 +62,13 @@ func (b *Backend) Publish(ctx context.Context, a Artifact) (ocispec.Descriptor, 
 	defer cleanup()
 
 	path := b.namespace + "/" + a.Name
+	// The lock covers the type check too: two publishers of one name
+	// cannot both find it free for different types.
+	unlock, err := b.store.lock(ctx, path)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer unlock()
 	existing, err := b.resolveRepo(ctx, path, false)
 	switch {
 	case errors.Is(err, errSkip), errors.Is(err, registry.ErrNotFound):
@@ -88,6 +95,7 @@ func (b *Backend) Publish(ctx context.Context, a Artifact) (ocispec.Descriptor, 
 	if err := target.Tag(ctx, manifest, version); err != nil {
 		return ocispec.Descriptor{}, wrap(err, "Tagging %s:%s", path, version)
 	}
+	b.refresh.forgetRepository(path)
 	b.log.Info("published", "repository", path, "version", version, "digest", manifest.Digest.String())
 	return manifest, nil
 }

@@ -13,9 +13,9 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
-	"oras.land/oras-go/v2/registry/remote/retry"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/upstream"
 )
 
 // RemoteOptions configures a Backend over a remote OCI registry.
@@ -51,6 +51,16 @@ type RemoteOptions struct {
 	// PageSize is the page size asked of the catalog and tag list APIs; zero
 	// leaves it to the registry.
 	PageSize int
+	// Concurrency bounds the requests the backend has in flight to the
+	// registry (a download counts until its response headers arrive), and
+	// the repositories List reads at once. Zero means DefaultConcurrency.
+	Concurrency int
+	// Revalidate is how long List trusts an unchanged tag list to mean
+	// unchanged tags before it checks, with one HEAD per repository, that
+	// the current version's tag still names the same manifest: the longest
+	// a version published again (its tag moved) goes unseen by List. Zero
+	// means DefaultRevalidate. See docs/oci.md.
+	Revalidate time.Duration
 }
 
 // NewRemote returns a Backend over a remote OCI registry. It does not
@@ -73,7 +83,7 @@ func NewRemote(opts RemoteOptions) (*Backend, error) {
 		base = http.DefaultTransport
 	}
 	client := &auth.Client{
-		Client: &http.Client{Transport: &retry.Transport{Base: base, Policy: retryPolicy}},
+		Client: &http.Client{Transport: upstream.NewRetry(base, "The OCI registry "+reg.Reference.Registry)},
 		Cache:  auth.NewCache(),
 	}
 	client.SetUserAgent("extension-registry")
@@ -83,7 +93,7 @@ func NewRemote(opts RemoteOptions) (*Backend, error) {
 	reg.Client = client
 
 	s := &remoteStore{reg: reg, host: reg.Reference.Registry}
-	b, err := newBackend(s, opts.Namespace, opts.Logger)
+	b, err := newBackend(s, opts.Namespace, opts.Logger, tuning{concurrency: opts.Concurrency, revalidate: opts.Revalidate})
 	if err != nil {
 		return nil, err
 	}
@@ -125,28 +135,6 @@ func redactHost(host string) string {
 		return "…@" + host[i+1:]
 	}
 	return host
-}
-
-// retryPolicy retries, twice at most, the answers that say "try again later"
-// (429, 502, 503, 504), honouring Retry-After. Transport errors are not
-// retried: the caller's deadline decides.
-func retryPolicy() retry.Policy {
-	return &retry.GenericPolicy{
-		Retryable: func(resp *http.Response, err error) (bool, error) {
-			if err != nil {
-				return false, nil
-			}
-			switch resp.StatusCode {
-			case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-				return true, nil
-			}
-			return false, nil
-		},
-		Backoff:  retry.DefaultBackoff,
-		MinWait:  200 * time.Millisecond,
-		MaxWait:  3 * time.Second,
-		MaxRetry: 2,
-	}
 }
 
 // remoteStore reads a remote registry.
@@ -202,6 +190,9 @@ func (s *remoteStore) target(ctx context.Context, path string) (oras.Target, err
 	}
 	return r, nil
 }
+
+// lock is a no-op: the registry serialises its own writes, tag by tag.
+func (s *remoteStore) lock(context.Context, string) (func(), error) { return func() {}, nil }
 
 func (s *remoteStore) probe(ctx context.Context) error {
 	err := s.reg.Ping(ctx)

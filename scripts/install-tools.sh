@@ -8,6 +8,7 @@ set -euo pipefail
 REGISTRY_VERSION=${REGISTRY_VERSION:-v3.1.2}
 ORAS_VERSION=${ORAS_VERSION:-v1.3.6}
 GITEA_VERSION=${GITEA_VERSION:-v1.26.0}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/extension-registry-tools}
 
 mkdir -p "$TOOLS_DIR"
@@ -41,11 +42,13 @@ install_gitea() {
 install_go_tool registry github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION"
 install_go_tool oras oras.land/oras/cmd/oras "$ORAS_VERSION"
 install_gitea
+install_go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 
 # The tests find the tools through these variables.
 cat > "$TOOLS_DIR/env" <<ENV
 export EXTREG_TEST_REGISTRY=$TOOLS_DIR/registry-$REGISTRY_VERSION/registry
 export EXTREG_TEST_ORAS=$TOOLS_DIR/oras-$ORAS_VERSION/oras
 export EXTREG_TEST_GITEA=$TOOLS_DIR/gitea-$GITEA_VERSION/gitea
+export EXTREG_TEST_HELM=$TOOLS_DIR/helm-$HELM_VERSION/helm
 ENV
 log "tools ready in $TOOLS_DIR"

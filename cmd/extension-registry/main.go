@@ -28,9 +28,10 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newPublishCmd())
+	addClientCommands(root)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "extension-registry:", err)
-		os.Exit(1)
+		fmt.Fprintln(os.Stderr, "extension-registry:", printable(err.Error()))
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -53,9 +54,14 @@ func loadConfig(file string) (config.Config, error) {
 	return cfg, err
 }
 
-// newLogger returns a text logger on stderr at the configured level.
-func newLogger(level string) *slog.Logger {
+// newLogger returns the logger of cfg on stderr: its level, and text or
+// JSON lines (log_format).
+func newLogger(cfg config.Config) *slog.Logger {
 	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	_ = l.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: l}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }

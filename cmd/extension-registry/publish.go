@@ -16,6 +16,7 @@ func newPublishCmd() *cobra.Command {
 	var (
 		configFile, to string
 		insecure       bool
+		output         string
 		a              oci.Artifact
 		typ            string
 	)
@@ -26,9 +27,13 @@ func newPublishCmd() *cobra.Command {
 to the embedded store (default) or to a remote registry (--to HOST/NAMESPACE).
 PATH is an archive (.tar.gz, .tgz, .zip), pushed as it is, or a folder, packed
 first into a reproducible .tar.gz. Credentials for --to come from the oci.*
-configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
+configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN), else
+from the Docker/oras login store (docker login, oras login).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			cfg, err := loadConfig(configFile)
 			if err != nil {
 				return err
@@ -41,7 +46,7 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 			where := "the embedded store in " + app.LayoutRoot(cfg.DataDir)
 			if to != "" {
 				if strings.Contains(to, "://") {
-					return fmt.Errorf("--to: want HOST/NAMESPACE without a scheme (--insecure for plain HTTP), got %q", to)
+					return fmt.Errorf("--to: want HOST/NAMESPACE without a scheme (--plain-http for plain HTTP), got %q", to)
 				}
 				host, ns, ok := strings.Cut(to, "/")
 				if !ok || host == "" || ns == "" {
@@ -55,9 +60,12 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 				if err := cfg.Validate(); err != nil {
 					return fmt.Errorf("--to: %w", err)
 				}
+				if err := loginCredentials(cmd.Context(), &cfg, host); err != nil {
+					return err
+				}
 				where = to
 			}
-			log := newLogger(cfg.LogLevel)
+			log := newLogger(cfg)
 			b, err := app.NewOCI(cfg, nil, log)
 			if err != nil {
 				return err
@@ -65,6 +73,12 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 			desc, err := b.Publish(cmd.Context(), a)
 			if err != nil {
 				return err
+			}
+			if output == "json" {
+				version, _ := registry.NormalizeVersion(a.Version)
+				return encodeJSON(cmd.OutOrStdout(), publishResult{
+					Type: string(a.Type), Name: a.Name, Version: version, To: where, Digest: desc.Digest.String(), Size: desc.Size,
+				})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "published %s/%s %s to %s (%s)\n", a.Type, a.Name, a.Version, where, desc.Digest)
 			return nil
@@ -79,13 +93,25 @@ configuration keys (EXTENSION_REGISTRY_OCI_USERNAME, _PASSWORD, _TOKEN).`,
 	f.StringVar(&a.Repository, "repository", "", "source repository URL")
 	f.StringSliceVar(&a.Tags, "tag", nil, "tag (repeatable, or comma separated)")
 	f.StringVar(&to, "to", "", "remote registry as HOST/NAMESPACE (default: the embedded store)")
-	f.BoolVar(&insecure, "insecure", false, "talk plain HTTP to the --to registry")
+	f.BoolVar(&insecure, "plain-http", false, "talk plain HTTP to the --to registry")
+	f.BoolVar(&insecure, "insecure", false, "the same as --plain-http")
+	addOutputFlag(cmd, &output)
 	f.StringVar(&configFile, "config", "", "YAML configuration file (default: $EXTENSION_REGISTRY_CONFIG)")
 	f.Var(timeFlag{&a.Created}, "created", "publication time, RFC 3339 (default: now)")
 	for _, name := range []string{"type", "name", "version"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
+}
+
+// publishResult is publish's -o json.
+type publishResult struct {
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	To      string `json:"to"`
+	Digest  string `json:"digest"`
+	Size    int64  `json:"size"`
 }
 
 // timeFlag is an RFC 3339 time flag.

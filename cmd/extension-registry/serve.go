@@ -26,7 +26,7 @@ func newServeCmd() *cobra.Command {
 					return fmt.Errorf("--listen: %w", err)
 				}
 			}
-			log := newLogger(cfg.LogLevel)
+			log := newLogger(cfg)
 			ctx := cmd.Context()
 			if demo {
 				if cfg.OCI.Registry != "" {
@@ -36,11 +36,17 @@ func newServeCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				n, err := app.PublishExamples(ctx, b, examples)
+				from, n := "the built-in examples", 0
+				if examples != "" {
+					from = examples
+					n, err = app.PublishExamples(ctx, b, examples)
+				} else {
+					n, err = app.PublishBuiltinExamples(ctx, b)
+				}
 				if err != nil {
 					return fmt.Errorf("--demo: %w", err)
 				}
-				log.Info("published the example extensions", "versions", n, "from", examples, "data_dir", cfg.DataDir)
+				log.Info("published the example extensions", "versions", n, "from", from, "data_dir", cfg.DataDir)
 			}
 			a, err := app.New(cfg, log)
 			if err != nil {
@@ -53,6 +59,6 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&configFile, "config", "", "YAML configuration file (default: $EXTENSION_REGISTRY_CONFIG)")
 	f.StringVar(&listen, "listen", "", "listen address, overriding the listen key (e.g. :8082)")
 	f.BoolVar(&demo, "demo", false, "publish the example extensions into the embedded store first")
-	f.StringVar(&examples, "examples", "examples", "the folder --demo publishes")
+	f.StringVar(&examples, "examples", "", "the folder --demo publishes (default: the examples built into the binary)")
 	return cmd
 }

@@ -8,13 +8,16 @@ package route
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 	"github.com/provisioning-platform/extension-registry/metrics"
 )
 
-// FailFunc writes an error answer of the face's own format.
+// FailFunc writes an error answer of the face's own format: 404, 405 or
+// 500. message quotes client input only as a bounded excerpt. (A query
+// string that does not parse whole is refused before any route, by the
+// server edge: internal/edge.)
 type FailFunc func(w http.ResponseWriter, r *http.Request, status int, message string)
 
 // Router registers routes on Mux. Metrics and Log may be nil.
@@ -42,7 +45,7 @@ func (rt *Router) Get(pattern string, h http.HandlerFunc) {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", allow)
-			rt.Fail(w, r, http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed on "+r.URL.Path)
+			rt.Fail(w, r, http.StatusMethodNotAllowed, "Method "+httpkit.Excerpt(r.Method)+" is not allowed on "+httpkit.Excerpt(r.URL.Path))
 			return
 		}
 		h(w, r)
@@ -53,7 +56,7 @@ func (rt *Router) Get(pattern string, h http.HandlerFunc) {
 // path no other route matches.
 func (rt *Router) NotFound(prefix string) {
 	rt.Mux.Handle(prefix, rt.instrument("unmatched", func(w http.ResponseWriter, r *http.Request) {
-		rt.Fail(w, r, http.StatusNotFound, "Route "+r.URL.Path+" not found")
+		rt.Fail(w, r, http.StatusNotFound, "Route "+httpkit.Excerpt(r.URL.Path)+" not found")
 	}))
 }
 
@@ -73,8 +76,11 @@ func (rt *Router) instrument(route string, h http.HandlerFunc) http.Handler {
 			}
 			elapsed := time.Since(start)
 			if rt.Metrics != nil {
-				rt.Metrics.Requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-				rt.Metrics.Duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+				// Every label from a closed set: the route pattern, a
+				// known method or "other", a status code.
+				method := metrics.Method(r.Method)
+				rt.Metrics.Requests.WithLabelValues(route, method, metrics.Code(rec.status)).Inc()
+				rt.Metrics.Duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 			}
 			rt.logger().Debug("request", "method", r.Method, "route", route, "status", rec.status, "duration", elapsed)
 			if p == http.ErrAbortHandler {

@@ -82,3 +82,22 @@ func TestRouter(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoBounded checks that neither a long method nor a long path is
+// echoed whole in the router's own answers.
+func TestEchoBounded(t *testing.T) {
+	rt, mux, _ := newRouter()
+	rt.Get("/items", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("items")) })
+	rt.NotFound("/")
+	long := strings.Repeat("a", 10000)
+	for _, req := range []*http.Request{
+		httptest.NewRequest("GET", "/"+long, nil),
+		httptest.NewRequest(strings.ToUpper(long), "/items", nil),
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Body.Len() > 500 {
+			t.Errorf("%d-byte answer to a %d-byte input: echoed unbounded", rec.Body.Len(), len(long))
+		}
+	}
+}

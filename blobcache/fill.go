@@ -1,0 +1,335 @@
+package blobcache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// idleTimeout is how long a fill waits for the next bytes from the backend
+// before it gives up (ErrStalled). A variable so that tests can shorten it.
+var idleTimeout = 60 * time.Second
+
+// copyBuffer is the size of the reads from the backend and of the writes
+// to a client that follows a fill.
+const copyBuffer = 256 << 10
+
+// OpenFunc opens the blob's bytes at the backend. It is called at most once
+// per fill, with a context that ends when the last client waiting for the
+// fill has gone.
+type OpenFunc func(ctx context.Context) (io.ReadCloser, error)
+
+// openNamed is an OpenFunc that also names the file the blob is saved
+// under (the backend's file name, kept beside the blob), or "".
+type openNamed func(ctx context.Context) (io.ReadCloser, string, error)
+
+// unnamed turns an OpenFunc into an openNamed without a name.
+func unnamed(open OpenFunc) openNamed {
+	return func(ctx context.Context) (io.ReadCloser, string, error) {
+		rc, err := open(ctx)
+		return rc, "", err
+	}
+}
+
+// flight is one fill in progress: a backend download written into a
+// temporary file that every client asking for the blob meanwhile reads as
+// it grows.
+type flight struct {
+	hex     string
+	size    int64
+	tmpPath string
+	writer  *os.File
+	ctx     context.Context
+	cancel  context.CancelFunc
+	opened  chan struct{} // closed once the backend answered the open
+	name    string        // the backend's file name; set before opened is closed
+	n       int           // readers attached; guarded by Cache.mu
+
+	mu      sync.Mutex
+	written int64
+	done    bool
+	// verified is set once every byte has been written and matched the
+	// digest and size, possibly before done.
+	verified bool
+	err      error         // why the fill failed; nil while running or on success
+	changed  chan struct{} // closed and replaced at every change
+}
+
+// state returns what a reader needs to know, under the flight's lock.
+func (f *flight) state() (written int64, done bool, err error, changed <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.written, f.done, f.err, f.changed
+}
+
+// readable returns how many bytes readers may have: all of them once the
+// blob is verified, else all but its last byte. complete is set when the fill
+// has ended after verifying the blob (it is then in place, or could not be
+// kept, which does not change the bytes a reader got). err is why the fill
+// failed before verifying.
+func (f *flight) readable() (limit int64, complete bool, err error, changed <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.verified {
+		return f.written, f.done, nil, f.changed
+	}
+	if f.err != nil {
+		return 0, false, f.err, f.changed
+	}
+	return min(f.written, f.size-1), false, nil, f.changed
+}
+
+// update records progress or the end and wakes every waiting reader.
+func (f *flight) update(fn func()) {
+	f.mu.Lock()
+	fn()
+	close(f.changed)
+	f.changed = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// acquire returns the verified blob when the cache holds it; else a reader
+// attached to the fill of the blob, starting that fill (which calls open)
+// when none is in flight. It returns ErrNotCacheable when the blob cannot be
+// cached: unknown size, larger than the cache, or no room beside the fills
+// in flight.
+func (c *Cache) acquire(ctx context.Context, hex string, size int64, open openNamed) (*os.File, *fillReader, error) {
+	touch := false
+	defer func() { // after the unlock below: no disk write under the lock
+		if touch {
+			c.touch(hex)
+		}
+	}()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if file, _, ok, renew := c.openLocked(hex); ok {
+		c.stats.Hits++
+		touch = renew
+		return file, nil, nil
+	}
+	if f := c.flights[hex]; f != nil {
+		r, err := c.attachLocked(ctx, f)
+		if err == nil {
+			c.stats.Misses++
+		}
+		return nil, r, err
+	}
+	if size < 0 || size > c.maxSize || c.closed {
+		return nil, nil, ErrNotCacheable
+	}
+	c.evictLocked(size)
+	if c.total+c.reserved+size > c.maxSize {
+		return nil, nil, ErrNotCacheable
+	}
+	writer, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), hex+"-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("blobcache: create temporary file: %w", err)
+	}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &flight{
+		hex: hex, size: size, tmpPath: writer.Name(), writer: writer,
+		ctx: fctx, cancel: cancel, opened: make(chan struct{}), changed: make(chan struct{}),
+	}
+	r, err := c.attachLocked(ctx, f)
+	if err != nil {
+		cancel()
+		writer.Close()
+		os.Remove(f.tmpPath)
+		return nil, nil, err
+	}
+	c.flights[hex] = f
+	c.reserved += size
+	c.stats.Misses++
+	c.stats.Fetches++
+	c.fills.Add(1)
+	go func() {
+		defer c.fills.Done()
+		c.fill(f, open)
+	}()
+	return nil, r, nil
+}
+
+// attachLocked opens a reader of the fill's temporary file. c.mu is held,
+// which keeps the fill from renaming the file meanwhile.
+func (c *Cache) attachLocked(ctx context.Context, f *flight) (*fillReader, error) {
+	file, err := os.Open(f.tmpPath)
+	if err != nil {
+		return nil, fmt.Errorf("blobcache: open fill: %w", err)
+	}
+	f.n++
+	return &fillReader{c: c, f: f, file: file, ctx: ctx}, nil
+}
+
+// detach uncounts a reader; the last one to leave a fill that has not ended
+// cancels it, and forgets it so that the next request starts afresh.
+func (c *Cache) detach(f *flight) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.n--
+	if f.n > 0 {
+		return
+	}
+	f.mu.Lock()
+	verified := f.verified
+	f.mu.Unlock()
+	if verified {
+		return // nothing left to download: let it move into place
+	}
+	f.cancel()
+	if c.flights[f.hex] == f {
+		delete(c.flights, f.hex)
+	}
+}
+
+// fill downloads the blob into the flight's temporary file, verifying its
+// size and digest, and moves it into place when they match.
+func (c *Cache) fill(f *flight, open openNamed) {
+	err := c.download(f, open)
+	if err == nil {
+		// Verified: readers may have the tail now, while the blob is
+		// made durable and moved into place.
+		f.update(func() { f.verified = true })
+		err = f.writer.Sync()
+	}
+	if cerr := f.writer.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	final := c.blobPath(f.hex)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(final), 0o750)
+	}
+	if err == nil && f.name != "" {
+		// In place before the blob is, so that every hit has it.
+		err = c.writeName(f.hex, f.name)
+	}
+	c.mu.Lock()
+	if err == nil {
+		// Under the lock: no reader can be attaching to the old path.
+		err = os.Rename(f.tmpPath, final)
+	}
+	c.reserved -= f.size
+	if c.flights[f.hex] == f {
+		delete(c.flights, f.hex)
+	}
+	if err == nil {
+		c.lru.Add(f.hex, &entry{size: f.size, touched: time.Now()})
+		c.total += f.size
+		c.evictLocked(0)
+	} else {
+		c.stats.Failed++
+	}
+	c.mu.Unlock()
+	if err == nil {
+		syncDir(filepath.Dir(final))
+	} else {
+		os.Remove(f.tmpPath)
+		if !errors.Is(err, context.Canceled) {
+			c.log.Warn("blob cache: fill failed", "digest", "sha256:"+f.hex, "error", err)
+		}
+	}
+	f.update(func() { f.done, f.err = true, err })
+	f.cancel()
+}
+
+// download opens the backend stream and copies it into the temporary file,
+// publishing progress, and checks the size and digest at the end.
+func (c *Cache) download(f *flight, open openNamed) error {
+	body, name, err := open(f.ctx)
+	if err != nil {
+		f.update(func() { f.err = err })
+		close(f.opened)
+		return err
+	}
+	f.name = name
+	close(f.opened)
+	defer body.Close()
+	var stalled atomic.Bool
+	timer := time.AfterFunc(idleTimeout, func() { stalled.Store(true); body.Close() })
+	defer timer.Stop()
+	h := newHasher()
+	defer h.stop()
+	buf := make([]byte, copyBuffer)
+	var n int64
+	for {
+		m, rerr := body.Read(buf)
+		timer.Reset(idleTimeout)
+		if m > 0 {
+			if n+int64(m) > f.size {
+				return fmt.Errorf("%w: more than the expected %d bytes", ErrMismatch, f.size)
+			}
+			// Hashing and writing the chunk run side by side.
+			h.start(buf[:m])
+			_, werr := f.writer.Write(buf[:m])
+			h.wait()
+			if werr != nil {
+				return fmt.Errorf("blobcache: write: %w", werr)
+			}
+			n += int64(m)
+			f.update(func() { f.written = n })
+		}
+		if stalled.Load() {
+			return ErrStalled
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			if ctxErr := f.ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("blobcache: read from backend: %w", rerr)
+		}
+	}
+	if n != f.size {
+		return fmt.Errorf("%w: %d bytes, expected %d", ErrMismatch, n, f.size)
+	}
+	if got := hex.EncodeToString(h.h.Sum(nil)); got != f.hex {
+		return fmt.Errorf("%w: got sha256:%s", ErrMismatch, got)
+	}
+	return nil
+}
+
+// hasher hashes chunks on its own goroutine, so that a fill hashes a chunk
+// while it writes it to disk.
+type hasher struct {
+	h    hash.Hash
+	in   chan []byte
+	done chan struct{}
+}
+
+func newHasher() *hasher {
+	h := &hasher{h: sha256.New(), in: make(chan []byte), done: make(chan struct{})}
+	go func() {
+		for b := range h.in {
+			h.h.Write(b)
+			h.done <- struct{}{}
+		}
+	}()
+	return h
+}
+
+// start hashes b; b must not change until wait returns.
+func (h *hasher) start(b []byte) { h.in <- b }
+
+// wait waits for the chunk given to start.
+func (h *hasher) wait() { <-h.done }
+
+// stop ends the goroutine.
+func (h *hasher) stop() { close(h.in) }
+
+// syncDir makes a rename into dir durable.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
