@@ -170,6 +170,31 @@ func connectorBadCases(registry string) []badCase {
 	return cs
 }
 
+// pageBadCases are malformed requests to the pages for people.
+func pageBadCases() []badCase {
+	var cs []badCase
+	for _, c := range []struct {
+		target string
+		want   int
+	}{
+		{"/extensions//aws", 404}, {"/extensions/provider/" + strings.Repeat("n", 10000), 404}, {"/search?q=%zz", 400},
+		{"/search?q=a&q=b", 400}, {"/search?q=a;b", 400}, {"/static/../app.go", 404}, {"/extensions/provider/aws%2Fx", 400},
+		{"/extensions/provider/aws/1.0.0+%ZZ", 400},
+	} {
+		cs = append(cs, badCase{name: "page " + excerptOf(c.target), method: "GET", target: c.target, want: c.want})
+	}
+	return cs
+}
+
+func isPage(target string) bool {
+	for _, p := range []string{"/extensions/", "/search", "/static/"} {
+		if strings.HasPrefix(target, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // TestBadInput sends every malformed request of both faces to a running
 // registry — the embedded store for v1, a real distribution registry behind
 // the ConnectorClass API — and checks each answer: a 4xx (the exact one
@@ -199,7 +224,7 @@ func TestBadInput(t *testing.T) {
 	base := runForTest(t, cfg, log)
 	addr := strings.TrimPrefix(base, "http://")
 
-	cases := append(v1BadCases(), connectorBadCases(reg.Host)...)
+	cases := append(append(v1BadCases(), connectorBadCases(reg.Host)...), pageBadCases()...)
 	if len(cases) < 150 {
 		t.Fatalf("only %d cases", len(cases))
 	}
@@ -213,16 +238,20 @@ func TestBadInput(t *testing.T) {
 			if c.want != 0 && a.status != c.want || c.want == 0 && (a.status < 400 || a.status > 499) {
 				t.Errorf("%s %s: status %d, want %s; body %s", c.method, excerptOf(c.target), a.status, wantText(c.want), excerptOf(string(a.body)))
 			}
+			page := isPage(c.target)
 			if c.method != http.MethodHead {
 				check := checkV1Body
-				if strings.HasPrefix(c.target, "/connectors/") {
+				switch {
+				case strings.HasPrefix(c.target, "/connectors/"):
 					check = checkStatusBody
+				case page:
+					check = checkHTMLBody
 				}
 				if msg := check(a); msg != "" {
 					t.Errorf("%s %s (%d): %s", c.method, excerptOf(c.target), a.status, msg)
 				}
 			}
-			if len(a.body) > 1024 {
+			if len(a.body) > 1024 && !page || bytes.Contains(a.body, bytes.Repeat([]byte("n"), 500)) {
 				t.Errorf("body of %d bytes: the input is echoed", len(a.body))
 			}
 			if bytes.Contains(a.body, []byte(canary)) {
@@ -257,9 +286,8 @@ func TestBadInput(t *testing.T) {
 // open gap, a pass asks for the entry to go. Remove an entry when its fix
 // lands, so that the case guards it from then on.
 var needsFix = map[string]string{
-	"metric labels": "helper C: a closed set of method label values (issue 9, harm #2)",
 	// TestFaults
-	"corrupt blob": "helper C: hold back the end of a download until its digest is verified (issue 9, harm #1)",
+	"list while down": "helper D: lists keep answering from the index while a backend is down (the index is not wired into app.New yet)",
 	"429 with Retry-After": "helper A: a retry whose Retry-After would pass the request's deadline gives the 429 back at once " +
 		"(today two retries after Retry-After: 1 spend the 2 s budget and the client gets 503)",
 }

@@ -80,6 +80,14 @@ func checkV1Body(a rawAnswer) string {
 	return ""
 }
 
+// checkHTMLBody reports what is wrong with a as an error page.
+func checkHTMLBody(a rawAnswer) string {
+	if !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") || !strings.Contains(string(a.body), "<html") {
+		return fmt.Sprintf("not an HTML page: %s %q", a.header.Get("Content-Type"), excerptOf(string(a.body)))
+	}
+	return ""
+}
+
 // checkStatusBody reports what is wrong with a as a metav1.Status answer.
 func checkStatusBody(a rawAnswer) string {
 	var st struct {

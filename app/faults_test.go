@@ -82,7 +82,7 @@ func TestFaults(t *testing.T) {
 		}
 		t.Logf("list while the registry is down: %d", a.status)
 		func() {
-			t := gapAware(t, "helper D: lists keep answering from the index while a backend is down")
+			t := gapAware(t, needsFix["list while down"])
 			if a.status != http.StatusOK {
 				t.Errorf("list while the registry is down: %d, want 200 from the index", a.status)
 			}

@@ -11,10 +11,12 @@ import (
 	"github.com/provisioning-platform/extension-registry/catalog"
 )
 
-// startupReadiness is /readyz until the catalog tells readiness itself
-// (catalog.Catalog.Ready, with the index): ready once every enabled source
-// answered its probe and one complete listing succeeded; from then on it
-// stays ready without calling any backend.
+// startupReadiness is /readyz: catalog.Catalog.Ready (every source read,
+// none past index.max_stale) when the catalog runs an index, and, since a
+// catalog without one is always "ready" by that measure, a start-up check
+// of its own: ready once every enabled source answered its probe and one
+// complete listing succeeded; from then on it calls no backend. Once app
+// always runs the index, register cat itself instead.
 type startupReadiness struct {
 	cat   *catalog.Catalog
 	mu    sync.Mutex // one check at a time: probes never pile up on backends
@@ -24,6 +26,9 @@ type startupReadiness struct {
 // Ready returns nil once the catalog has been read completely, else why
 // not.
 func (r *startupReadiness) Ready() error {
+	if err := r.cat.Ready(); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ready {

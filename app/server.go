@@ -13,15 +13,16 @@ import (
 	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/internal/edge"
+	"github.com/provisioning-platform/extension-registry/web"
 )
 
 // newServer wraps mux and ln in the server edge (request checks, limits,
 // rate limiting, each refusal in the body of the face the path belongs to)
 // and returns the http.Server with every phase of a request bounded.
-func newServer(cfg config.Config, mux http.Handler, ln net.Listener, log *slog.Logger) (*http.Server, net.Listener, *edge.Edge, error) {
+func newServer(cfg config.Config, mux http.Handler, ln net.Listener, log *slog.Logger, faces ...edge.Face) (*http.Server, net.Listener, *edge.Edge, error) {
 	s := cfg.Server
 	e, err := edge.New(edge.Options{
-		Faces:          []edge.Face{{Prefix: connector.Prefix + "/", Fail: connector.WriteStatus}},
+		Faces:          append([]edge.Face{{Prefix: connector.Prefix + "/", Fail: connector.WriteStatus}}, faces...),
 		Default:        httpapi.WriteStatus,
 		MaxInflight:    s.MaxInflight,
 		RequestTimeout: s.RequestTimeout,
@@ -46,6 +47,16 @@ func newServer(cfg config.Config, mux http.Handler, ln net.Listener, log *slog.L
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return srv, e.Listener(ln, s.MaxConnections), e, nil
+}
+
+// pageFaces answers the edge's refusals on the pages' paths with their
+// HTML error page.
+func pageFaces(p *web.Pages) []edge.Face {
+	var faces []edge.Face
+	for _, prefix := range web.EdgePrefixes {
+		faces = append(faces, edge.Face{Prefix: prefix, Fail: p.WriteStatus})
+	}
+	return faces
 }
 
 // shutdown stops accepting connections (new ones are refused once the

@@ -27,13 +27,16 @@ type view struct {
 	// expired holds, per source past index.max_stale, the error to answer.
 	expired map[registry.Source]error
 	// staleAt is when a failing source passes index.max_stale, so that the
-	// view must be rebuilt; zero when none is failing.
+	// view must be rebuilt; zero when none is failing. Read and written
+	// under the index's viewMu.
 	staleAt time.Time
 	// list is every served extension, sorted by name then type; docs holds
 	// the lower-case text search looks at, one per list entry.
 	list     []registry.Extension
 	docs     []searchDoc
 	filtered sync.Map // Filter → []int (indexes into list)
+	allOnce  sync.Once
+	allIdx   []int
 	shadowed map[string]bool
 }
 
@@ -59,8 +62,9 @@ func (c *Catalog) current() *view {
 	}
 	c.idx.viewMu.Lock()
 	v := c.idx.view
+	expired := v == nil || (!v.staleAt.IsZero() && time.Now().After(v.staleAt))
 	c.idx.viewMu.Unlock()
-	if v == nil || (!v.staleAt.IsZero() && time.Now().After(v.staleAt)) {
+	if expired {
 		return c.rebuild()
 	}
 	return v

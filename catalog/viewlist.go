@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"errors"
-	"sort"
 	"strings"
 
 	registry "github.com/provisioning-platform/extension-registry"
@@ -50,32 +49,40 @@ func (v *view) filter(f Filter) (exts []registry.Extension, idx []int, err error
 }
 
 // search ranks the view's extensions of typ (all when empty) against q
-// as Search documents, using the pre-computed lower-case text.
-func (v *view) search(q string, typ registry.Type) ([]registry.Extension, error, bool) {
+// as Search documents, using the pre-computed lower-case text, and
+// returns the first limit matches (all when limit < 0) and their number.
+func (v *view) search(q string, typ registry.Type, limit int) ([]registry.Extension, int, error, bool) {
 	_, idx, err, handled := v.filter(Filter{Type: typ})
 	if !handled || err != nil {
-		return nil, err, handled
+		return nil, 0, err, handled
 	}
 	if idx == nil { // the unfiltered list
-		idx = make([]int, len(v.list))
-		for i := range idx {
-			idx[i] = i
-		}
+		idx = v.all()
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
-	type hit struct{ i, rank int }
-	var hits []hit
+	// One bucket per rank, each in list order: the order a stable sort by
+	// rank gives, in one pass.
+	var buckets [5][]int32
+	n := 0
 	for _, i := range idx {
 		if r := v.docs[i].rank(q); r >= 0 {
-			hits = append(hits, hit{i, r})
+			buckets[r] = append(buckets[r], int32(i))
+			n++
 		}
 	}
-	sort.SliceStable(hits, func(a, b int) bool { return hits[a].rank < hits[b].rank })
-	out := make([]registry.Extension, len(hits))
-	for k, h := range hits {
-		out[k] = v.list[h.i]
+	if limit < 0 || limit > n {
+		limit = n
 	}
-	return out, nil, true
+	out := make([]registry.Extension, 0, limit)
+	for _, b := range buckets {
+		for _, i := range b {
+			if len(out) == limit {
+				return out, n, nil, true
+			}
+			out = append(out, v.list[i])
+		}
+	}
+	return out, n, nil, true
 }
 
 // rank is the rank of the package's Search for a pre-lowered document.
@@ -107,4 +114,15 @@ func (v *view) stats() Stats {
 	lists := 1
 	v.filtered.Range(func(any, any) bool { lists++; return true })
 	return Stats{ListEntries: lists, MetadataEntries: n, VersionEntries: n, TotalEntries: lists + 2*n}
+}
+
+// all returns the indexes of every list entry, computed once per view.
+func (v *view) all() []int {
+	v.allOnce.Do(func() {
+		v.allIdx = make([]int, len(v.list))
+		for i := range v.allIdx {
+			v.allIdx[i] = i
+		}
+	})
+	return v.allIdx
 }

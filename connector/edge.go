@@ -19,11 +19,13 @@ var edgeReasons = map[int]metav1.StatusReason{
 	http.StatusRequestHeaderFieldsTooLarge: metav1.StatusReasonBadRequest,
 	http.StatusTooManyRequests:             metav1.StatusReasonTooManyRequests,
 	http.StatusNotImplemented:              metav1.StatusReasonBadRequest,
+	http.StatusHTTPVersionNotSupported:     metav1.StatusReasonBadRequest,
 	http.StatusServiceUnavailable:          metav1.StatusReasonServiceUnavailable,
 }
 
 // WriteStatus writes the metav1.Status body for an answer the server edge
-// gives before any route runs, with status as its code. message must already
+// gives before any route runs, and for the router's own answers (a query
+// string that does not parse, unknown route, wrong method, panic), with status as its code. message must already
 // be safe to show and bounded. A Retry-After header set by the caller is
 // kept.
 func WriteStatus(w http.ResponseWriter, _ *http.Request, status int, message string) {

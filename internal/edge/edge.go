@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,12 @@ func (e *Edge) failFor(path string) FailFunc {
 // write idle cut, in this order.
 func (e *Edge) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A request with a body that is refused gets its connection closed
+		// after the answer, so net/http does not wait to drain a body that
+		// may never arrive.
+		if r.ContentLength != 0 {
+			w = &closeOnError{ResponseWriter: w}
+		}
 		if e.limiter != nil && !exempt(r.URL.Path) {
 			if !e.limiter.admit(w, r, time.Now()) {
 				e.fail(w, r, http.StatusTooManyRequests, "Too many requests from this client address; retry after "+w.Header().Get("Retry-After")+" s")
@@ -193,11 +200,7 @@ func (e *Edge) Active() []*Request {
 		out = append(out, r)
 	}
 	e.mu.Unlock()
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].Start.Before(out[j-1].Start); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortFunc(out, func(a, b *Request) int { return a.Start.Compare(b.Start) })
 	return out
 }
 

@@ -60,3 +60,21 @@ func (w *writer) Flush() {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// closeOnError closes the connection after an error answer to a request
+// with a body, instead of letting net/http read the rest of the body to
+// reuse the connection (up to 256 KiB, for as long as server.read_timeout
+// allows): a slow or hostile client may never send it.
+type closeOnError struct{ http.ResponseWriter }
+
+// WriteHeader marks error answers for closing and ends reading.
+func (w *closeOnError) WriteHeader(code int) {
+	if code >= 400 {
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *closeOnError) Unwrap() http.ResponseWriter { return w.ResponseWriter }
