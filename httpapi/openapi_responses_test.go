@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/app"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/internal/openapitest"
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
@@ -76,6 +80,49 @@ func TestOpenAPIResponses(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("webhooks", func(t *testing.T) {
+		cfg := baseConfig(t)
+		const key, token = "openapi-hook-secret", "openapi-hook-token"
+		cfg.Webhooks.GiteaSecret, cfg.Webhooks.RegistryToken = secret.New(key), secret.New(token)
+		s := startServer(t, cfg)
+		sign := func(body string) string {
+			m := hmac.New(sha256.New, []byte(key))
+			m.Write([]byte(body))
+			return hex.EncodeToString(m.Sum(nil))
+		}
+		release := `{"action":"published","repository":{"name":"aws_prov","full_name":"o/aws_prov","owner":{"login":"o"}}}`
+		envelope := `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"provisioning-extensions/aws","tag":"1.0.0"}}]}`
+		for _, c := range []struct {
+			method, path, body string
+			header             map[string]string
+			status             int
+		}{
+			{"POST", "/api/v1/hooks/gitea", release, map[string]string{"X-Gitea-Signature": sign(release), "X-Gitea-Event": "release"}, 202},
+			{"POST", "/api/v1/hooks/gitea", release, map[string]string{"X-Gitea-Signature": sign(release), "X-Gitea-Event": "issues"}, 200},
+			{"POST", "/api/v1/hooks/gitea", release, map[string]string{"X-Gitea-Signature": sign("other")}, 401},
+			{"POST", "/api/v1/hooks/gitea", "{", map[string]string{"X-Gitea-Signature": sign("{")}, 400},
+			{"GET", "/api/v1/hooks/gitea", "", nil, 405},
+			{"POST", "/api/v1/hooks/registry", envelope, map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/vnd.docker.distribution.events.v1+json"}, 202},
+			{"POST", "/api/v1/hooks/registry", envelope, map[string]string{"Authorization": "Bearer wrong"}, 401},
+		} {
+			req, _ := http.NewRequest(c.method, s.URL+c.path, strings.NewReader(c.body))
+			for k, v := range c.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readAll(t, resp)
+			if resp.StatusCode != c.status {
+				t.Errorf("%s %s = %d, want %d: %s", c.method, c.path, resp.StatusCode, c.status, body)
+			}
+			if err := openapitest.Validate(doc, req, resp.StatusCode, resp.Header, body); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 
 	t.Run("backend stopped", func(t *testing.T) {
 		cfg := registryConfig(t, testserver.ClosedAddr(t))
