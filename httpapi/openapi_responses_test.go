@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisioning-platform/extension-registry/app"
 	"github.com/provisioning-platform/extension-registry/httpapi"
@@ -31,6 +32,7 @@ func TestOpenAPIResponses(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := startServer(t, cfg)
+			waitReady(t, s.URL)
 			for _, c := range []struct {
 				path   string
 				status int
@@ -156,4 +158,21 @@ func readAll(t *testing.T, resp *http.Response) []byte {
 		t.Fatal(err)
 	}
 	return []byte(b.String())
+}
+
+// waitReady polls /readyz until the index has read every source, at most
+// 20 s.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+	}
+	t.Fatalf("%s/readyz never answered 200", base)
 }
