@@ -98,7 +98,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if hooksHandler != nil {
 		hooksHandler.Register(mux)
 	}
-	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	httpapi.RegisterProbes(mux, cat, m)
 	httpapi.RegisterOpenAPI(mux, m)
 	connector.RegisterOpenAPI(mux, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
