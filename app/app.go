@@ -117,7 +117,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv, eln, e, err := newServer(cfg, mux, ln, log, pageFaces(pages)...)
+	srv, eln, e, err := newServer(cfg, mux, ln, reg, log, pageFaces(pages)...)
 	if err != nil {
 		_ = ln.Close()
 		release()
