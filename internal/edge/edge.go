@@ -159,14 +159,15 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 		if r.ContentLength != 0 {
 			w = &closeOnError{ResponseWriter: w}
 		}
-		if e.limiter != nil && !exempt(r.URL.Path) {
+		probe := exempt(r.URL.Path)
+		if e.limiter != nil && !probe {
 			if !e.limiter.admit(w, r, time.Now()) {
 				e.refused.WithLabelValues(reasonRateLimit).Inc()
 				e.fail(w, r, http.StatusTooManyRequests, "Too many requests from this client address; retry after "+w.Header().Get("Retry-After")+" s")
 				return
 			}
 		}
-		if e.inflight != nil {
+		if e.inflight != nil && !probe {
 			select {
 			case e.inflight <- struct{}{}:
 				defer func() { <-e.inflight }()
@@ -199,8 +200,10 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// exempt lists the paths neither rate limited nor counted: the probes a
-// kubelet sends, which must answer even when a client floods the registry.
+// exempt lists the paths neither rate limited nor held to the in-flight
+// cap: the probes a kubelet sends, which must answer (cheaply, without a
+// backend call) even when clients flood the registry, or the pod would be
+// restarted for being busy.
 func exempt(path string) bool { return path == "/livez" || path == "/readyz" }
 
 func (e *Edge) track(r *http.Request) *Request {

@@ -137,7 +137,10 @@ func TestInflightCap(t *testing.T) {
 			t.Errorf("%d series, want the 3 reasons", n)
 		}
 	}()
-	h := e.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h := e.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/livez" {
+			return
+		}
 		entered <- struct{}{}
 		<-release
 	}))
@@ -147,6 +150,9 @@ func TestInflightCap(t *testing.T) {
 	}
 	<-entered
 	<-entered
+	if rec, _ := serve(t, h, "/livez"); rec.Code != 200 {
+		t.Errorf("/livez under the cap: %d, want it exempt", rec.Code)
+	}
 	rec, a := serve(t, h, "/connectors/oci/extensions")
 	if rec.Code != 503 || a.Face != "connector" || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("third request: %d %+v Retry-After=%q, want 503 from the connector face with Retry-After 1", rec.Code, a, rec.Header().Get("Retry-After"))
