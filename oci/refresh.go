@@ -109,6 +109,39 @@ func (c *refreshCache) forgetRepository(path string) {
 	c.forget(refreshKey{path: path, all: true})
 }
 
+// reconcile drops what List or ListVersions remember of the repository at
+// path when a fresh read of it (by Get, Versions or Publish) found, under
+// the same tags, other manifests than remembered: a moved tag that a direct
+// read has shown (after a webhook, say) is never hidden again by the
+// memory until Revalidate.
+func (c *refreshCache) reconcile(path, fingerprint string, fresh *resolved, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range []refreshKey{{path, false}, {path, true}} {
+		e := c.entries[k]
+		if e == nil || e.res == nil || e.fingerprint != fingerprint {
+			continue // nothing remembered, or the tags differ anyway
+		}
+		if e.res.digest != fresh.digest || (all && k.all && !sameVersions(e.res.versions, fresh.versions)) {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// sameVersions reports whether two version lists name the same versions
+// with the same archives.
+func sameVersions(a, b []registry.Version) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Version != b[i].Version || a[i].Checksum != b[i].Checksum {
+			return false
+		}
+	}
+	return true
+}
+
 // prune drops the entries of repositories no longer listed.
 func (c *refreshCache) prune(paths []string) {
 	keep := make(map[string]bool, len(paths))
