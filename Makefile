@@ -4,7 +4,7 @@
 TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extension-registry-tools
 export TOOLS_DIR
 
-.PHONY: test tools build lint fuzz soak
+.PHONY: test tools build lint bench fuzz soak
 
 ## test: install the real servers the tests need (cached outside the repo), then run every test with the race detector
 test: tools
@@ -20,9 +20,10 @@ fuzz:
 soak: tools
 	. "$(TOOLS_DIR)/env" && EXTREG_SOAK=$(or $(SOAK),60s) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./app/
 
-## tools: install the distribution registry, the oras CLI and Gitea into $(TOOLS_DIR)
+## tools: install the distribution registry, the oras CLI and Gitea and helm into $(TOOLS_DIR), and Chromium for the page tests
 tools:
 	bash scripts/install-tools.sh
+	bash scripts/install-browser.sh
 
 ## build: build the binary into ./bin
 build:
@@ -32,3 +33,7 @@ build:
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	go vet ./...
+
+## bench: install the registry if needed, seed it, and measure the service against a bare handler (bench/README.md)
+bench: tools
+	. "$(TOOLS_DIR)/env" && go run ./bench

@@ -13,9 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/provisioning-platform/extension-registry/blobcache"
 	"github.com/provisioning-platform/extension-registry/catalog"
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/connector"
+	"github.com/provisioning-platform/extension-registry/hooks"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/internal/edge"
 	"github.com/provisioning-platform/extension-registry/metrics"
@@ -34,6 +36,8 @@ type App struct {
 	srv     *http.Server
 	edge    *edge.Edge
 	catalog *catalog.Catalog
+	blobs   *blobcache.Cache // nil when off
+	hooks   *hooks.Handler   // nil without webhook secrets
 }
 
 // New builds the registry of cfg and opens its listener, so that a port
@@ -48,11 +52,21 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	blobs, blobSeam, err := openBlobs(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if blobs != nil {
+		reg.MustRegister(blobs.Collector())
+	}
+	v1Cache := catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m)
 	cat := catalog.New(catalog.Options{
 		Backends: backends,
-		Cache:    catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Cache:    v1Cache,
 		Metrics:  m,
 		Logger:   log.With("component", "catalog"),
+		Index:    indexOptions(cfg),
+		Blobs:    blobSeam,
 	})
 
 	mux := http.NewServeMux()
@@ -69,7 +83,9 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	// address and credentials), the same transport, the configured
 	// organizations and namespace as defaults.
 	connector.New(connector.Options{
-		Cache:              catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m),
+		Cache:              catalog.NewCache(connector.CacheEntries(cfg.Cache.Capacity), cfg.Cache.TTL, m),
+		NewGitea:           ConnectorGitea,
+		NewOCI:             ConnectorOCI,
 		Transport:          transport,
 		AllowedHosts:       cfg.Connectors.AllowedHosts,
 		GiteaOrganizations: cfg.Gitea.Organizations,
@@ -77,27 +93,43 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:            m,
 		Logger:             log,
 	}).Register(mux)
-	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	// POST /api/v1/hooks/{gitea,registry} when a webhook secret is set.
+	hooksHandler := newHooks(cfg, cat, v1Cache, log)
+	if hooksHandler != nil {
+		hooksHandler.Register(mux)
+	}
+	httpapi.RegisterProbes(mux, cat, m)
+	httpapi.RegisterOpenAPI(mux, m)
+	connector.RegisterOpenAPI(mux, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
 	pages := web.New(web.Options{Catalog: cat, PublicURL: cfg.PublicURL, Metrics: m, Logger: log.With("component", "web")})
 	pages.Register(mux)
 	api.RegisterFallback(mux)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
+	release := func() {
+		blobs.Close()
+		if hooksHandler != nil {
+			hooksHandler.Close()
+		}
+	}
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv, eln, e, err := newServer(cfg, mux, ln, reg, log, pageFaces(pages)...)
 	if err != nil {
 		_ = ln.Close()
+		release()
 		return nil, err
 	}
 	tlsLn, err := listenTLS(cfg, eln)
 	if err != nil {
 		_ = ln.Close()
+		release()
 		return nil, err
 	}
-	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat}, nil
+	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat, blobs: blobs, hooks: hooksHandler}, nil
 }
 
 // Addr is the address the registry listens on.
@@ -115,19 +147,37 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	return a.shutdown(errc)
+	err := a.shutdown(errc)
+	a.blobs.Close() // after the downloads: their fills end or are cancelled
+	if a.hooks != nil {
+		a.hooks.Close()
+	}
+	return err
 }
 
-// warm lists every extension once at start, so that the first client finds
-// the cache full and shadowed copies are logged at start.
+// warm runs the catalog's background index until ctx ends, and logs when
+// every source has been read once.
 func (a *App) warm(ctx context.Context) {
-	exts, err := a.catalog.List(ctx, catalog.Filter{})
-	if err != nil {
-		a.log.Warn("initial listing failed; will retry on demand", "error", err)
+	go a.catalog.Run(ctx)
+	if a.catalog.WaitIndexed(ctx) != nil {
 		return
 	}
+	if err := a.catalog.Ready(); err != nil {
+		a.log.Warn("index not ready; serving what can be read, retrying in the background", "error", err)
+		return
+	}
+	exts, _ := a.catalog.List(ctx, catalog.Filter{})
 	a.log.Info("catalog ready", "extensions", len(exts))
 }
 
-// Close releases the listener of an App that never ran.
-func (a *App) Close() error { return a.ln.Close() }
+// Catalog returns the registry's catalog (for /readyz and hooks).
+func (a *App) Catalog() *catalog.Catalog { return a.catalog }
+
+// Close releases the listener (and the blob cache) of an App that never ran.
+func (a *App) Close() error {
+	a.blobs.Close()
+	if a.hooks != nil {
+		a.hooks.Close()
+	}
+	return a.ln.Close()
+}

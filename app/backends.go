@@ -9,6 +9,7 @@ import (
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/gitea"
 	"github.com/provisioning-platform/extension-registry/metrics"
 	"github.com/provisioning-platform/extension-registry/oci"
@@ -32,9 +33,10 @@ func LayoutRoot(dataDir string) string { return filepath.Join(dataDir, "oci") }
 func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Backend, error) {
 	if cfg.OCI.Registry == "" {
 		return oci.NewLayout(oci.LayoutOptions{
-			Root:      LayoutRoot(cfg.DataDir),
-			Namespace: cfg.OCI.Namespace,
-			Logger:    log,
+			Root:        LayoutRoot(cfg.DataDir),
+			Namespace:   cfg.OCI.Namespace,
+			Logger:      log,
+			Concurrency: cfg.Index.Concurrency,
 		})
 	}
 	if rt == nil {
@@ -55,6 +57,7 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 		Repositories: cfg.OCI.Repositories,
 		Transport:    rt,
 		Logger:       log,
+		Concurrency:  cfg.Index.Concurrency, // contract §8: index.concurrency bounds each backend
 	})
 }
 
@@ -80,6 +83,7 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 				Password:      cfg.Gitea.Password.Reveal(),
 				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", rt)},
 				Logger:        log.With("backend", "gitea"),
+				Concurrency:   cfg.Index.Concurrency, // contract §8: index.concurrency bounds each backend
 			})
 			if err != nil {
 				return nil, fmt.Errorf("gitea backend: %w", err)
@@ -98,4 +102,43 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 		}
 	}
 	return out, nil
+}
+
+// ConnectorGitea builds the Gitea backend of one Connector request for the
+// ConnectorClass API (connector.Options.NewGitea): the Connector's own
+// server, organizations and credentials, never the configured ones.
+func ConnectorGitea(p connector.GiteaParams) (registry.Backend, error) {
+	b, err := gitea.New(gitea.Options{
+		URL:           p.URL,
+		Organizations: p.Organizations,
+		Token:         p.Credentials.Token.Reveal(),
+		Username:      p.Credentials.Username,
+		Password:      p.Credentials.Password.Reveal(),
+		HTTPClient:    p.HTTPClient,
+		Logger:        p.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gitea backend: %w", err)
+	}
+	return b, nil
+}
+
+// ConnectorOCI builds the OCI backend of one Connector request
+// (connector.Options.NewOCI).
+func ConnectorOCI(p connector.OCIParams) (registry.Backend, error) {
+	b, err := oci.NewRemote(oci.RemoteOptions{
+		Registry:     p.Registry,
+		Namespace:    p.Namespace,
+		Username:     p.Credentials.Username,
+		Password:     p.Credentials.Password.Reveal(),
+		Token:        p.Credentials.Token.Reveal(),
+		RefreshToken: p.Credentials.RefreshToken.Reveal(),
+		Insecure:     p.Insecure,
+		Transport:    p.Transport,
+		Logger:       p.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oci backend: %w", err)
+	}
+	return b, nil
 }

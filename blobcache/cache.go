@@ -13,8 +13,9 @@
 //
 // Layout under the directory:
 //
-//	sha256/<first two hex digits>/<64 hex digits>   verified blobs
-//	tmp/                                            fills in progress
+//	sha256/<first two hex digits>/<64 hex digits>        verified blobs
+//	sha256/<first two hex digits>/<64 hex digits>.name   the file name a backend gave it
+//	tmp/                                                 fills in progress
 package blobcache
 
 import (
@@ -25,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,6 +157,7 @@ type found struct {
 func (c *Cache) load() error {
 	root := filepath.Join(c.dir, "sha256")
 	var blobs []found
+	var names []string // blobs' file names, kept only beside their blob
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -172,6 +175,10 @@ func (c *Cache) load() error {
 			return nil
 		}
 		name := filepath.Base(path)
+		if hexName, ok := strings.CutSuffix(name, nameSuffix); ok && len(hexName) == 64 && isHex(hexName) && d.Type().IsRegular() {
+			names = append(names, hexName)
+			return nil
+		}
 		info, ierr := d.Info()
 		if !d.Type().IsRegular() || ierr != nil || len(name) != 64 || !isHex(name) || filepath.Dir(rel) != name[:2] {
 			c.log.Warn("blob cache: removing unexpected file", "path", path)
@@ -190,6 +197,11 @@ func (c *Cache) load() error {
 	for _, b := range blobs {
 		c.lru.Add(b.hex, &entry{size: b.size, touched: b.modTime})
 		c.total += b.size
+	}
+	for _, hex := range names {
+		if !c.lru.Contains(hex) {
+			_ = os.Remove(c.blobPath(hex) + nameSuffix)
+		}
 	}
 	if len(blobs) > 0 {
 		c.log.Info("blob cache loaded", "dir", c.dir, "blobs", len(blobs), "bytes", c.total)
@@ -220,32 +232,42 @@ func (c *Cache) Get(digest string) (*os.File, int64, bool) {
 // open opens a verified blob without counting a hit or a miss.
 func (c *Cache) open(hex string) (*os.File, int64, bool) {
 	c.mu.Lock()
-	e, ok := c.lru.Get(hex)
-	if !ok {
-		c.mu.Unlock()
-		return nil, 0, false
-	}
-	path := c.blobPath(hex)
-	f, err := os.Open(path) // under the lock: an eviction cannot remove it first
-	touch := err == nil && time.Since(e.touched) > touchEvery
+	f, size, ok, touch := c.openLocked(hex)
+	c.mu.Unlock()
 	if touch {
-		e.touched = time.Now()
+		c.touch(hex)
 	}
+	return f, size, ok
+}
+
+// openLocked opens a verified blob; c.mu is held, so an eviction cannot
+// remove the file first. A blob whose file vanished behind the cache's back
+// is forgotten. touch says the caller should renew the blob's modification
+// time (c.touch, without the lock).
+func (c *Cache) openLocked(hex string) (f *os.File, size int64, ok, touch bool) {
+	e, found := c.lru.Get(hex)
+	if !found {
+		return nil, 0, false, false
+	}
+	f, err := os.Open(c.blobPath(hex))
 	if err != nil {
-		// Removed behind our back: forget it.
 		c.lru.Remove(hex)
 		c.total -= e.size
-	}
-	c.mu.Unlock()
-	if err != nil {
 		c.log.Warn("blob cache: blob vanished", "digest", "sha256:"+hex, "error", err)
-		return nil, 0, false
+		return nil, 0, false, false
 	}
-	if touch {
-		now := time.Now()
-		_ = os.Chtimes(path, now, now)
+	if time.Since(e.touched) > touchEvery {
+		e.touched = time.Now()
+		touch = true
 	}
-	return f, e.size, true
+	return f, e.size, true, touch
+}
+
+// touch renews a blob's modification time, which orders the LRU again
+// after a restart.
+func (c *Cache) touch(hex string) {
+	now := time.Now()
+	_ = os.Chtimes(c.blobPath(hex), now, now)
 }
 
 // Stats returns the counters and the current contents' size.
@@ -273,6 +295,7 @@ func (c *Cache) evictLocked(need int64) {
 		if err := os.Remove(c.blobPath(hex)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			c.log.Warn("blob cache: cannot remove evicted blob", "digest", "sha256:"+hex, "error", err)
 		}
+		_ = os.Remove(c.blobPath(hex) + nameSuffix)
 	}
 }
 

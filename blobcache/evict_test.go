@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
@@ -153,5 +155,64 @@ func mustWrite(tb testing.TB, path string, data []byte) {
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+func TestCollector(t *testing.T) {
+	c := mustOpen(t, "", 3000)
+	for range 4 {
+		fill(t, c, randomBlob(t, 1000))
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c.Collector())
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		m := f.GetMetric()[0]
+		if m.GetCounter() != nil {
+			got[f.GetName()] = m.GetCounter().GetValue()
+		} else {
+			got[f.GetName()] = m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"blob_cache_hits_total": 0, "blob_cache_misses_total": 4, "blob_cache_fetches_total": 4,
+		"blob_cache_failed_fills_total": 0, "blob_cache_evictions_total": 1,
+		"blob_cache_bytes": 3000, "blob_cache_blobs": 3, "blob_cache_max_bytes": 3000,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestHitsRenewTheOrderARestartRebuilds(t *testing.T) {
+	dir := t.TempDir()
+	c := mustOpen(t, dir, 10_000)
+	a := fill(t, c, randomBlob(t, 3000))
+	b := fill(t, c, randomBlob(t, 3000))
+	now := time.Now()
+	for i, d := range []string{a, b} { // a is the older
+		at := now.Add(time.Duration(i-3) * time.Hour)
+		if err := os.Chtimes(c.blobPath(d[7:]), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	c = mustOpen(t, dir, 10_000)
+	down := func(context.Context) (io.ReadCloser, error) { return nil, errors.New("backend down") }
+	rc, err := c.Stream(context.Background(), a, 3000, down) // a is now the most recent
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	c.Close()
+	c = mustOpen(t, dir, 3000) // room for one
+	if !cached(t, c, a) || cached(t, c, b) {
+		t.Errorf("after a hit on the older blob and a restart with room for one: a cached %v, b cached %v; want a only", cached(t, c, a), cached(t, c, b))
 	}
 }

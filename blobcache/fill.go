@@ -28,6 +28,18 @@ const copyBuffer = 256 << 10
 // fill has gone.
 type OpenFunc func(ctx context.Context) (io.ReadCloser, error)
 
+// openNamed is an OpenFunc that also names the file the blob is saved
+// under (the backend's file name, kept beside the blob), or "".
+type openNamed func(ctx context.Context) (io.ReadCloser, string, error)
+
+// unnamed turns an OpenFunc into an openNamed without a name.
+func unnamed(open OpenFunc) openNamed {
+	return func(ctx context.Context) (io.ReadCloser, string, error) {
+		rc, err := open(ctx)
+		return rc, "", err
+	}
+}
+
 // flight is one fill in progress: a backend download written into a
 // temporary file that every client asking for the blob meanwhile reads as
 // it grows.
@@ -39,6 +51,7 @@ type flight struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	opened  chan struct{} // closed once the backend answered the open
+	name    string        // the backend's file name; set before opened is closed
 	n       int           // readers attached; guarded by Cache.mu
 
 	mu      sync.Mutex
@@ -89,16 +102,19 @@ func (f *flight) update(fn func()) {
 // when none is in flight. It returns ErrNotCacheable when the blob cannot be
 // cached: unknown size, larger than the cache, or no room beside the fills
 // in flight.
-func (c *Cache) acquire(ctx context.Context, hex string, size int64, open OpenFunc) (*os.File, *fillReader, error) {
+func (c *Cache) acquire(ctx context.Context, hex string, size int64, open openNamed) (*os.File, *fillReader, error) {
+	touch := false
+	defer func() { // after the unlock below: no disk write under the lock
+		if touch {
+			c.touch(hex)
+		}
+	}()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.lru.Get(hex); ok {
-		if file, err := os.Open(c.blobPath(hex)); err == nil {
-			c.stats.Hits++
-			return file, nil, nil
-		}
-		c.lru.Remove(hex)
-		c.total -= e.size
+	if file, _, ok, renew := c.openLocked(hex); ok {
+		c.stats.Hits++
+		touch = renew
+		return file, nil, nil
 	}
 	if f := c.flights[hex]; f != nil {
 		r, err := c.attachLocked(ctx, f)
@@ -176,7 +192,7 @@ func (c *Cache) detach(f *flight) {
 
 // fill downloads the blob into the flight's temporary file, verifying its
 // size and digest, and moves it into place when they match.
-func (c *Cache) fill(f *flight, open OpenFunc) {
+func (c *Cache) fill(f *flight, open openNamed) {
 	err := c.download(f, open)
 	if err == nil {
 		// Verified: readers may have the tail now, while the blob is
@@ -190,6 +206,10 @@ func (c *Cache) fill(f *flight, open OpenFunc) {
 	final := c.blobPath(f.hex)
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(final), 0o750)
+	}
+	if err == nil && f.name != "" {
+		// In place before the blob is, so that every hit has it.
+		err = c.writeName(f.hex, f.name)
 	}
 	c.mu.Lock()
 	if err == nil {
@@ -222,13 +242,14 @@ func (c *Cache) fill(f *flight, open OpenFunc) {
 
 // download opens the backend stream and copies it into the temporary file,
 // publishing progress, and checks the size and digest at the end.
-func (c *Cache) download(f *flight, open OpenFunc) error {
-	body, err := open(f.ctx)
+func (c *Cache) download(f *flight, open openNamed) error {
+	body, name, err := open(f.ctx)
 	if err != nil {
 		f.update(func() { f.err = err })
 		close(f.opened)
 		return err
 	}
+	f.name = name
 	close(f.opened)
 	defer body.Close()
 	var stalled atomic.Bool

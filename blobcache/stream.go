@@ -40,7 +40,7 @@ func (c *Cache) Stream(ctx context.Context, digest string, size int64, open Open
 	if err != nil {
 		return open(ctx)
 	}
-	file, r, err := c.acquire(ctx, hex, size, open)
+	file, r, err := c.acquire(ctx, hex, size, unnamed(open))
 	switch {
 	case errors.Is(err, ErrNotCacheable):
 		return open(ctx)
@@ -75,7 +75,7 @@ func (c *Cache) Fetch(ctx context.Context, digest string, size int64, open OpenF
 	if err != nil {
 		return nil, 0, err
 	}
-	file, r, err := c.acquire(ctx, hex, size, open)
+	file, r, err := c.acquire(ctx, hex, size, unnamed(open))
 	if err != nil {
 		return nil, 0, err
 	}

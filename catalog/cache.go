@@ -45,6 +45,11 @@ func NewCache(capacity int, ttl time.Duration, m *metrics.Metrics) *Cache {
 	if m == nil {
 		m = metrics.New(nil)
 	}
+	for _, k := range []Kind{KindList, KindMetadata, KindVersions} {
+		// Every kind's series exists from the start, at zero.
+		m.CacheHits.WithLabelValues(k.String())
+		m.CacheMisses.WithLabelValues(k.String())
+	}
 	return &Cache{lru: expirable.NewLRU[Key, any](capacity, nil, ttl), ttl: ttl, metrics: m, waiters: map[Key]*waiters{}}
 }
 

@@ -199,22 +199,19 @@ func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (regi
 // ownedByFailing reports whether the source known to serve the extension
 // key ("type/name") is one of failing.
 func (c *Catalog) ownedByFailing(key string, failing map[registry.Source]bool) bool {
-	if c.owners == nil {
-		return false
-	}
 	c.ownersMu.Lock()
 	defer c.ownersMu.Unlock()
-	src, ok := c.owners[key]
+	src, ok := c.owners[key] // a nil map reads as empty
 	return ok && failing[src]
 }
 
 // setOwner records the source that serves the extension key.
 func (c *Catalog) setOwner(key string, src registry.Source) {
+	c.ownersMu.Lock() // merged replaces c.owners under this lock
+	defer c.ownersMu.Unlock()
 	if c.owners == nil {
 		return
 	}
-	c.ownersMu.Lock()
-	defer c.ownersMu.Unlock()
 	c.owners[key] = src
 }
 

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -59,7 +58,7 @@ func (c *Catalog) indexFailure(src registry.Source) error {
 		return nil
 	}
 	if _, err, _ := s.state(); err != nil {
-		return fmt.Errorf("the last read of the index failed: %w", err)
+		return &registry.Error{Kind: registry.ErrUnavailable, Message: "The last index read failed: " + describe(err), Err: err}
 	}
 	return nil
 }

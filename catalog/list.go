@@ -109,6 +109,9 @@ func (c *Catalog) merged(ctx context.Context) (exts []registry.Extension, failed
 	for i, list := range lists {
 		for _, e := range list {
 			if owner, dup := seen[e.Key()]; dup {
+				if c.idx != nil {
+					continue // the index logs shadowing, once
+				}
 				c.log.Info("extension shadowed by a higher-precedence source",
 					"extension", e.Key(), "served_from", owner, "shadowed", c.backends[i].Source())
 				continue

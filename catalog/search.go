@@ -13,12 +13,33 @@ import (
 // then a name containing q, then a tag, then the description. Ties keep the
 // list's order (name, then type). An empty typ matches every type.
 func (c *Catalog) Search(ctx context.Context, q string, typ registry.Type) ([]registry.Extension, error) {
+	out, _, err := c.SearchLimit(ctx, q, typ, -1)
+	return out, err
+}
+
+// SearchLimit is Search returning only the first limit matches (all when
+// limit < 0) and the number of all matches. With the index it copies only
+// what it returns.
+func (c *Catalog) SearchLimit(ctx context.Context, q string, typ registry.Type, limit int) ([]registry.Extension, int, error) {
 	if v := c.current(); v != nil {
-		if out, err, ok := v.search(q, typ); ok {
+		if out, n, err, ok := v.search(q, typ, limit); ok {
 			c.note(ctx, KindList, v)
-			return out, err
+			return out, n, err
 		}
 	}
+	out, err := c.search(ctx, q, typ)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := len(out)
+	if limit >= 0 && limit < n {
+		out = out[:limit]
+	}
+	return out, n, nil
+}
+
+// search is Search without the index: it ranks the (cached) list.
+func (c *Catalog) search(ctx context.Context, q string, typ registry.Type) ([]registry.Extension, error) {
 	all, err := c.List(ctx, Filter{Type: typ})
 	if err != nil {
 		return nil, err

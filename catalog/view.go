@@ -27,13 +27,18 @@ type view struct {
 	// expired holds, per source past index.max_stale, the error to answer.
 	expired map[registry.Source]error
 	// staleAt is when a failing source passes index.max_stale, so that the
-	// view must be rebuilt; zero when none is failing.
+	// view must be rebuilt; zero when none is failing. Read and written
+	// under the index's viewMu.
 	staleAt time.Time
 	// list is every served extension, sorted by name then type; docs holds
 	// the lower-case text search looks at, one per list entry.
 	list     []registry.Extension
 	docs     []searchDoc
 	filtered sync.Map // Filter → []int (indexes into list)
+	// corpus is every document's text end to end, starts where each
+	// begins (see buildCorpus).
+	corpus   string
+	starts   []int32
 	shadowed map[string]bool
 }
 
@@ -59,8 +64,9 @@ func (c *Catalog) current() *view {
 	}
 	c.idx.viewMu.Lock()
 	v := c.idx.view
+	expired := v == nil || (!v.staleAt.IsZero() && time.Now().After(v.staleAt))
 	c.idx.viewMu.Unlock()
-	if v == nil || (!v.staleAt.IsZero() && time.Now().After(v.staleAt)) {
+	if expired {
 		return c.rebuild()
 	}
 	return v
@@ -142,6 +148,7 @@ func (c *Catalog) rebuild() *view {
 		}
 		v.docs[i] = d
 	}
+	v.buildCorpus()
 	ix.gen++
 	v.gen = ix.gen
 	ix.view = v

@@ -55,3 +55,22 @@ func TestBlobsKeys(t *testing.T) {
 		t.Errorf("bad size: %v", err)
 	}
 }
+
+func TestWebhooksKeys(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hook-secret")
+	if err := os.WriteFile(file, []byte("s3cret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load("", []string{"EXTENSION_REGISTRY_WEBHOOKS_GITEA_SECRET_FILE=" + file, "EXTENSION_REGISTRY_WEBHOOKS_REGISTRY_TOKEN=tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Webhooks.GiteaSecret.Reveal() != "s3cret-from-file" || c.Webhooks.RegistryToken.Reveal() != "tok" {
+		t.Errorf("webhooks: %q %q", c.Webhooks.GiteaSecret.Reveal(), c.Webhooks.RegistryToken.Reveal())
+	}
+	_, err = Load("", []string{"EXTENSION_REGISTRY_WEBHOOKS_GITEA_SECRET_FILE=" + file, "EXTENSION_REGISTRY_WEBHOOKS_GITEA_SECRET=x"})
+	if err == nil || !strings.Contains(err.Error(), "use one of them") {
+		t.Errorf("secret and its file together: %v", err)
+	}
+}

@@ -36,6 +36,7 @@ type Config struct {
 	// is not served.
 	Sources    []string
 	Connectors Connectors
+	Webhooks   Webhooks
 	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
 	Server Server
 	// RateLimit limits requests per client address (rate_limit.*).
@@ -44,6 +45,7 @@ type Config struct {
 	// given records, while Load runs, which key paths were set and where
 	// (for keys that conflict with one another); nil once Load returns.
 	given map[string]string
+	Index Index
 }
 
 // Cache configures the catalog cache.
@@ -107,6 +109,7 @@ func Default() Config {
 		OCI:       OCI{Namespace: "provisioning-extensions"},
 		Sources:   []string{"gitea", "oci"},
 		Server:    DefaultServer(),
+		Index:     Index{Interval: time.Minute, MaxStale: 24 * time.Hour, Concurrency: 8},
 	}
 }
 

@@ -45,6 +45,9 @@ func (c *Config) Validate() error {
 	if err := c.validateOps(bad); err != nil {
 		return err
 	}
+	if err := c.validateIndex(bad); err != nil {
+		return err
+	}
 	if err := c.validateGitea(bad); err != nil {
 		return err
 	}

@@ -13,6 +13,9 @@ import (
 	"net/http"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
 	"github.com/provisioning-platform/extension-registry/internal/route"
 	"github.com/provisioning-platform/extension-registry/metrics"
@@ -29,8 +32,8 @@ const (
 )
 
 // DefaultOCINamespace is the namespace used when neither the request nor
-// Options name one.
-const DefaultOCINamespace = "provisioning-extensions"
+// Options name one: the root package's one default.
+const DefaultOCINamespace = registry.DefaultOCINamespace
 
 // DefaultTimeout is the backend budget of a request when Options.Timeout is
 // zero.
@@ -62,7 +65,33 @@ type Options struct {
 	// the archive starts streaming); exceeding it answers 504 Timeout. Zero
 	// means DefaultTimeout.
 	Timeout time.Duration
+	// NewGitea and NewOCI build the backend of one Connector. The API
+	// never builds a backend itself: the application passes the
+	// constructors (app/backends.go), so that this package is a pure HTTP
+	// face. A nil constructor makes that tool answer 500.
+	NewGitea func(GiteaParams) (registry.Backend, error)
+	NewOCI   func(OCIParams) (registry.Backend, error)
+	// MaxClients is how many backends (one per tool address, credentials
+	// and parameters) are kept for reuse; zero means DefaultMaxClients.
+	MaxClients int
+	// MaxUpstreamCalls is the upstream-call budget of one request; a
+	// request that needs more answers 503. Zero means
+	// DefaultMaxUpstreamCalls.
+	MaxUpstreamCalls int
 }
+
+// DefaultMaxClients is the number of backends kept for reuse when
+// Options.MaxClients is zero.
+const DefaultMaxClients = 256
+
+// MaxCacheEntries bounds the entries of the cache the application gives
+// the API (Options.Cache), whatever cache.capacity says: entries are per
+// credential, and one can hold a tool's whole catalogue. See CacheEntries.
+const MaxCacheEntries = 512
+
+// CacheEntries returns the capacity of the API's cache for a configured
+// cache.capacity: at most MaxCacheEntries.
+func CacheEntries(capacity int) int { return max(1, min(capacity, MaxCacheEntries)) }
 
 // API serves the ConnectorClass API. Create it once with New; it is safe
 // for concurrent use.
@@ -71,6 +100,7 @@ type API struct {
 	log      *slog.Logger
 	hosts    hostPolicy
 	scopeKey []byte
+	clients  *lru.Cache[string, registry.Backend]
 	gitea    *tool
 	oci      *tool
 }
@@ -82,6 +112,12 @@ func New(opts Options) *API {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.MaxClients <= 0 {
+		opts.MaxClients = DefaultMaxClients
+	}
+	if opts.MaxUpstreamCalls <= 0 {
+		opts.MaxUpstreamCalls = DefaultMaxUpstreamCalls
 	}
 	if opts.OCINamespace == "" {
 		opts.OCINamespace = DefaultOCINamespace
@@ -95,6 +131,7 @@ func New(opts Options) *API {
 		hosts:    newHostPolicy(opts.AllowedHosts),
 		scopeKey: make([]byte, 32),
 	}
+	a.clients, _ = lru.New[string, registry.Backend](opts.MaxClients) // errs only for a size < 1
 	// Every request made for a Connector, redirects included, goes through
 	// the allow-list.
 	a.opts.Transport = guardedTransport{next: opts.Transport, policy: a.hosts}
@@ -138,7 +175,7 @@ var resources = []resource{
 // resource, the base path itself (with and without a trailing slash) as
 // liveness, and a catch-all under Prefix that answers a NotFound Status.
 func (a *API) Register(mux *http.ServeMux) {
-	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: fail}
+	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: WriteStatus}
 	for _, t := range []*tool{a.gitea, a.oci} {
 		for _, res := range resources {
 			h := a.handle(t, res.handler(a), res.probe)

@@ -1,25 +1,58 @@
 package connector
 
 import (
-	"fmt"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
 	registry "github.com/provisioning-platform/extension-registry"
-	"github.com/provisioning-platform/extension-registry/gitea"
-	"github.com/provisioning-platform/extension-registry/oci"
 )
+
+// GiteaParams is what the Gitea backend of one Connector is built from.
+type GiteaParams struct {
+	// URL is the server's base URL (it may carry a path prefix).
+	URL string
+	// Organizations are the organizations to read, in order.
+	Organizations []string
+	// Credentials are the Connector's own; zero for anonymous access.
+	Credentials Credentials
+	// HTTPClient sends every call: through the host allow-list, the
+	// per-request call budget and the metrics.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// OCIParams is what the OCI backend of one Connector is built from.
+type OCIParams struct {
+	// Registry is host[:port].
+	Registry string
+	// Namespace is the repository path prefix the extensions live under.
+	Namespace string
+	// Insecure: the registry speaks plain HTTP.
+	Insecure bool
+	// Credentials are the Connector's own; zero for anonymous access.
+	Credentials Credentials
+	// Transport sends every call, like GiteaParams.HTTPClient.
+	Transport http.RoundTripper
+	Logger    *slog.Logger
+}
+
+// errNoConstructor is the failure of a tool the API was given no
+// constructor for.
+var errNoConstructor = errors.New("no backend constructor configured for this tool")
 
 // tool is one backend kind the API serves under its own base path.
 type tool struct {
 	name  string // "gitea" or "oci": the metrics and log label
 	base  string // the base path, e.g. "/connectors/gitea"
 	label string // how messages name the tool, e.g. "Gitea server"
-	// build returns the backend of one request, built from its own target
-	// and query parameters, and the parameters that scope its cache entries.
+	// prepare checks one request's target and query parameters and
+	// returns the builder of its backend and the parameters that scope
+	// it (with the target, they key the backend and the cache entries).
 	// probe is true for the liveness and auth probes, which need no
-	// organization or namespace.
-	build func(r *http.Request, t Target, probe bool) (registry.Backend, []string, error)
+	// organization or namespace. Building makes no upstream call.
+	prepare func(r *http.Request, t Target, probe bool) (build func() (registry.Backend, error), scope []string, err error)
 }
 
 // newGiteaTool serves Gitea servers: X-Plugin-Meta's baseURL is the server
@@ -36,7 +69,7 @@ func newGiteaTool(a *API) *tool {
 		name:  "gitea",
 		base:  GiteaBase,
 		label: "Gitea server",
-		build: func(r *http.Request, t Target, probe bool) (registry.Backend, []string, error) {
+		prepare: func(r *http.Request, t Target, probe bool) (func() (registry.Backend, error), []string, error) {
 			creds, err := giteaCredentials(t)
 			if err != nil {
 				return nil, nil, err
@@ -48,19 +81,15 @@ func newGiteaTool(a *API) *tool {
 			if len(orgs) == 0 && !probe {
 				return nil, nil, badParam("query parameter organization is required: the registry has no gitea.organizations to read by default")
 			}
-			b, err := gitea.New(gitea.Options{
-				URL:           t.BaseURL.String(),
-				Organizations: orgs,
-				Token:         creds.Token,
-				Username:      creds.Username,
-				Password:      creds.Password,
-				HTTPClient:    client,
-				Logger:        log,
-			})
-			if err != nil {
-				return nil, nil, fmt.Errorf("gitea backend: %w", err)
+			build := func() (registry.Backend, error) {
+				if a.opts.NewGitea == nil {
+					return nil, errNoConstructor
+				}
+				return a.opts.NewGitea(GiteaParams{
+					URL: t.BaseURL.String(), Organizations: orgs, Credentials: creds, HTTPClient: client, Logger: log,
+				})
 			}
-			return b, []string{"organizations=" + strings.Join(orgs, ",")}, nil
+			return build, []string{"organizations=" + strings.Join(orgs, ",")}, nil
 		},
 	}
 }
@@ -78,7 +107,7 @@ func newOCITool(a *API) *tool {
 		name:  "oci",
 		base:  OCIBase,
 		label: "OCI registry",
-		build: func(r *http.Request, t Target, _ bool) (registry.Backend, []string, error) {
+		prepare: func(r *http.Request, t Target, _ bool) (func() (registry.Backend, error), []string, error) {
 			if t.BaseURL.Path != "" {
 				return nil, nil, badHeader(HeaderMeta, "baseURL of an OCI registry must be https://host[:port] (or http:// for a plain-HTTP registry), without a path")
 			}
@@ -90,22 +119,16 @@ func newOCITool(a *API) *tool {
 			if err != nil {
 				return nil, nil, err
 			}
-			b, err := oci.NewRemote(oci.RemoteOptions{
-				Registry:  t.BaseURL.Host,
-				Namespace: ns,
-				Username:  creds.Username,
-				Password:  creds.Password,
-				Token:     creds.Token,
-				// An identity token of a Docker config.
-				RefreshToken: creds.RefreshToken,
-				Insecure:     t.BaseURL.Scheme == "http",
-				Transport:    rt,
-				Logger:       log,
-			})
-			if err != nil {
-				return nil, nil, fmt.Errorf("oci backend: %w", err)
+			build := func() (registry.Backend, error) {
+				if a.opts.NewOCI == nil {
+					return nil, errNoConstructor
+				}
+				return a.opts.NewOCI(OCIParams{
+					Registry: t.BaseURL.Host, Namespace: ns, Insecure: t.BaseURL.Scheme == "http",
+					Credentials: creds, Transport: rt, Logger: log,
+				})
 			}
-			return b, []string{"namespace=" + ns}, nil
+			return build, []string{"namespace=" + ns}, nil
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -36,11 +37,12 @@ type call struct {
 type callHandler func(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call)
 
 // handle decodes the X-Plugin-* headers, checks the tool host against the
-// allow-list, builds the request's backend and catalog, and runs h with a
-// context bounded by the backend budget. Any failure before h is answered
-// with its Status.
+// allow-list, finds or builds the request's backend and catalog, and runs h
+// with a context bounded by the backend budget and carrying the request's
+// upstream-call budget. Any failure before h is answered with its Status.
 func (a *API) handle(t *tool, h callHandler, probe probeKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(withBudget(r.Context(), a.opts.MaxUpstreamCalls))
 		c, err := a.newCall(r, t, probe)
 		var he *headerError
 		if probe == probeAuth && errors.As(err, &he) && he.noCredentials {
@@ -69,14 +71,19 @@ func (a *API) newCall(r *http.Request, t *tool, probe probeKind) (*call, error) 
 	if !a.hosts.allows(target.BaseURL) {
 		return nil, &hostRefusedError{host: target.BaseURL.Host}
 	}
-	b, scopeParts, err := t.build(r, target, probe != notProbe)
+	build, scopeParts, err := t.prepare(r, target, probe != notProbe)
 	var he *headerError
 	if probe == probeLiveness && errors.As(err, &he) && he.noCredentials {
 		// Liveness asks whether the tool answers at all: a Secret that
 		// holds nothing for it does not matter there.
 		target.SecretType, target.Secret = "", nil
-		b, scopeParts, err = t.build(r, target, true)
+		build, scopeParts, err = t.prepare(r, target, true)
 	}
+	if err != nil {
+		return nil, err
+	}
+	scope := a.scope(t.name, target, scopeParts...)
+	b, err := a.backend(scope, build)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +96,25 @@ func (a *API) newCall(r *http.Request, t *tool, probe probeKind) (*call, error) 
 	c.backend = budgeted{Backend: b, deadline: c.deadline}
 	// One backend per request: no index, breaker or owners map, answers
 	// cached under a scope of this request's credentials.
-	c.catalog = catalog.NewDirect(c.backend, a.opts.Cache, a.scope(t.name, target, scopeParts...))
+	c.catalog = catalog.NewDirect(c.backend, a.opts.Cache, scope)
 	return c, nil
+}
+
+// backend returns the backend of scope: the one built for an earlier
+// request with the same tool, address, credentials and parameters, so that
+// its authenticated client (an OCI token, a Gitea session) is reused, else
+// a new one from build, kept for the next request. At most
+// Options.MaxClients backends are kept, the least recently used dropped.
+func (a *API) backend(scope string, build func() (registry.Backend, error)) (registry.Backend, error) {
+	if b, ok := a.clients.Get(scope); ok {
+		return b, nil
+	}
+	b, err := build()
+	if err != nil {
+		return nil, fmt.Errorf("building the backend: %w", err)
+	}
+	a.clients.Add(scope, b)
+	return b, nil
 }
 
 // scope is the cache scope of a request: an HMAC (under a key of this

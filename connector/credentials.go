@@ -7,28 +7,31 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 )
 
 // Credentials are what a backend is built with: basic-auth username and
-// password, or a token. The zero value is anonymous access. String and
-// LogValue redact every value.
+// password, or a token. The zero value is anonymous access. The secret
+// parts are secret.Values, which never print; String and LogValue redact
+// the username too.
 type Credentials struct {
 	Username string
-	Password string
-	Token    string
+	Password secret.Value
+	Token    secret.Value
 	// RefreshToken is an OCI registry's OAuth2 refresh token (a Docker
 	// config's identitytoken).
-	RefreshToken string
+	RefreshToken secret.Value
 }
 
 // String says which credentials are set, never their values.
 func (c Credentials) String() string {
 	switch {
-	case c.Token != "":
+	case c.Token.IsSet():
 		return "Credentials{token: <redacted>}"
-	case c.RefreshToken != "":
+	case c.RefreshToken.IsSet():
 		return "Credentials{refresh token: <redacted>}"
-	case c.Username != "" || c.Password != "":
+	case c.Username != "" || c.Password.IsSet():
 		return "Credentials{username: <redacted>, password: <redacted>}"
 	default:
 		return "Credentials{anonymous}"
@@ -49,10 +52,10 @@ func (t Target) GoString() string { return t.String() }
 // basic auth (as in cpaas.io/distribution-registry-token Secrets).
 func genericCredentials(t Target) (Credentials, error) {
 	if tok := strings.TrimSpace(string(t.Secret["token"])); tok != "" {
-		return Credentials{Token: tok}, nil
+		return Credentials{Token: secret.New(tok)}, nil
 	}
 	if u, p := string(t.Secret["username"]), string(t.Secret["password"]); u != "" && p != "" {
-		return Credentials{Username: u, Password: p}, nil
+		return Credentials{Username: u, Password: secret.New(p)}, nil
 	}
 	return Credentials{}, badHeader(HeaderSecret, "a Secret of type %q needs a token key (or username and password keys)", t.SecretType)
 }
@@ -63,7 +66,7 @@ func basicCredentials(t Target) (Credentials, error) {
 	if u == "" || p == "" {
 		return Credentials{}, badHeader(HeaderSecret, "a %s Secret needs username and password keys", SecretBasicAuth)
 	}
-	return Credentials{Username: u, Password: p}, nil
+	return Credentials{Username: u, Password: secret.New(p)}, nil
 }
 
 // giteaCredentials returns the credentials a Gitea backend is built with:
@@ -119,15 +122,18 @@ func dockerConfigCredentials(raw []byte, base *url.URL) (Credentials, error) {
 		return Credentials{}, &headerError{header: HeaderSecret, noCredentials: true,
 			reason: fmt.Sprintf(".dockerconfigjson has no auths entry for registry %s", base.Host)}
 	}
-	var c Credentials
+	var (
+		c        Credentials
+		password string
+	)
 	switch {
 	case entry.RegistryToken != "":
-		c.Token = entry.RegistryToken
+		c.Token = secret.New(entry.RegistryToken)
 	case entry.IdentityToken != "":
 		// An identity token is an OAuth2 refresh token (docker login to a
 		// registry with an OAuth token service), exchanged for access
 		// tokens; the username, when any, goes with it.
-		c.RefreshToken, c.Username = entry.IdentityToken, entry.Username
+		c.RefreshToken, c.Username = secret.New(entry.IdentityToken), entry.Username
 	case entry.Auth != "":
 		dec, err := decodeBase64(entry.Auth)
 		if err != nil {
@@ -137,11 +143,12 @@ func dockerConfigCredentials(raw []byte, base *url.URL) (Credentials, error) {
 		if !found {
 			return Credentials{}, badHeader(HeaderSecret, ".dockerconfigjson auth of registry %s is not username:password", base.Host)
 		}
-		c.Username, c.Password = u, p
+		c.Username, password = u, p
 	default:
-		c.Username, c.Password = entry.Username, entry.Password
+		c.Username, password = entry.Username, entry.Password
 	}
-	if c.Token == "" && c.RefreshToken == "" && (c.Username == "" || c.Password == "") {
+	c.Password = secret.New(password)
+	if !c.Token.IsSet() && !c.RefreshToken.IsSet() && (c.Username == "" || password == "") {
 		return Credentials{}, &headerError{header: HeaderSecret, noCredentials: true,
 			reason: fmt.Sprintf(".dockerconfigjson entry of registry %s has no credentials", base.Host)}
 	}

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 )
 
 func mustURL(tb testing.TB, s string) *url.URL {
@@ -26,16 +28,16 @@ func TestCredentialsBySecretType(t *testing.T) {
 		wantErr string
 	}{
 		{"anonymous", "", nil, false, Credentials{}, ""},
-		{"basic-auth", SecretBasicAuth, map[string]string{"username": "u", "password": "p"}, false, Credentials{Username: "u", Password: "p"}, ""},
+		{"basic-auth", SecretBasicAuth, map[string]string{"username": "u", "password": "p"}, false, Credentials{Username: "u", Password: secret.New("p")}, ""},
 		{"basic-auth without password", SecretBasicAuth, map[string]string{"username": "u"}, false, Credentials{}, "username and password"},
-		{"opaque token", SecretOpaque, map[string]string{"token": "t0k"}, false, Credentials{Token: "t0k"}, ""},
-		{"custom type token", "example.com/gitea-token", map[string]string{"token": "t0k"}, false, Credentials{Token: "t0k"}, ""},
-		{"custom type username and password", "cpaas.io/distribution-registry-token", map[string]string{"username": "u", "password": "p"}, true, Credentials{Username: "u", Password: "p"}, ""},
+		{"opaque token", SecretOpaque, map[string]string{"token": "t0k"}, false, Credentials{Token: secret.New("t0k")}, ""},
+		{"custom type token", "example.com/gitea-token", map[string]string{"token": "t0k"}, false, Credentials{Token: secret.New("t0k")}, ""},
+		{"custom type username and password", "cpaas.io/distribution-registry-token", map[string]string{"username": "u", "password": "p"}, true, Credentials{Username: "u", Password: secret.New("p")}, ""},
 		{"opaque without keys", SecretOpaque, map[string]string{"other": "x"}, false, Credentials{}, "token key"},
 		{"dockerconfigjson for gitea", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": "{}"}, false, Credentials{}, "OCI registries"},
-		{"dockerconfigjson auth field", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"auth":"` + b64("du:dp") + `"}}}`}, true, Credentials{Username: "du", Password: "dp"}, ""},
-		{"dockerconfigjson username field", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"https://registry.example.com:5000/v2/":{"username":"du","password":"dp"}}}`}, true, Credentials{Username: "du", Password: "dp"}, ""},
-		{"dockerconfigjson identity token", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"identitytoken":"idt"}}}`}, true, Credentials{RefreshToken: "idt"}, ""},
+		{"dockerconfigjson auth field", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"auth":"` + b64("du:dp") + `"}}}`}, true, Credentials{Username: "du", Password: secret.New("dp")}, ""},
+		{"dockerconfigjson username field", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"https://registry.example.com:5000/v2/":{"username":"du","password":"dp"}}}`}, true, Credentials{Username: "du", Password: secret.New("dp")}, ""},
+		{"dockerconfigjson identity token", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"registry.example.com:5000":{"identitytoken":"idt"}}}`}, true, Credentials{RefreshToken: secret.New("idt")}, ""},
 		{"dockerconfigjson other host", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": `{"auths":{"other.example.com":{"auth":"` + b64("du:dp") + `"}}}`}, true, Credentials{}, "no auths entry for registry registry.example.com:5000"},
 		{"dockerconfigjson missing key", SecretDockerConfigJSON, map[string]string{}, true, Credentials{}, ".dockerconfigjson key"},
 		{"dockerconfigjson not JSON", SecretDockerConfigJSON, map[string]string{".dockerconfigjson": "nope"}, true, Credentials{}, "not a Docker config"},
@@ -63,7 +65,7 @@ func TestCredentialsBySecretType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !sameCredentials(got, tc.want) {
 				t.Errorf("credentials differ (values not shown): got %v", got)
 			}
 		})
@@ -140,4 +142,11 @@ func TestHostPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameCredentials compares credentials by their values (a secret.Value
+// compares by identity).
+func sameCredentials(a, b Credentials) bool {
+	return a.Username == b.Username && a.Password.Reveal() == b.Password.Reveal() &&
+		a.Token.Reveal() == b.Token.Reveal() && a.RefreshToken.Reveal() == b.RefreshToken.Reveal()
 }

@@ -129,7 +129,7 @@ func concrete(p string) string {
 func TestDeployConnectorClasses(t *testing.T) {
 	svc := registryService(t)
 	mux := http.NewServeMux()
-	New(Options{Logger: testLogger, AllowedHosts: []string{"127.0.0.1"}}).Register(mux)
+	New(withConstructors(Options{Logger: testLogger, AllowedHosts: []string{"127.0.0.1"}})).Register(mux)
 	tests := []struct {
 		file, base  string
 		secretTypes []string

@@ -24,7 +24,8 @@ var edgeReasons = map[int]metav1.StatusReason{
 }
 
 // WriteStatus writes the metav1.Status body for an answer the server edge
-// gives before any route runs, with status as its code. message must already
+// gives before any route runs, and for the router's own answers (a query
+// string that does not parse, unknown route, wrong method, panic), with status as its code. message must already
 // be safe to show and bounded. A Retry-After header set by the caller is
 // kept.
 func WriteStatus(w http.ResponseWriter, _ *http.Request, status int, message string) {

@@ -30,8 +30,8 @@ func TestSpecExampleHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatalf("credentials: %v", err)
 	}
-	if creds.Username != "admin" || creds.Password != "pass123" {
-		t.Errorf("credentials = %q/%q, want admin/pass123", creds.Username, creds.Password)
+	if creds.Username != "admin" || creds.Password.Reveal() != "pass123" {
+		t.Errorf("credentials = %q/%q, want admin/pass123", creds.Username, creds.Password.Reveal())
 	}
 }
 

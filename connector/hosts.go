@@ -86,8 +86,9 @@ func (p hostPolicy) allows(u *url.URL) bool {
 	return false
 }
 
-// guardedTransport applies the allow-list to every request the API makes
-// for a Connector, not only to its base URL: a redirect, or an OCI token
+// guardedTransport applies the allow-list and the per-request call budget
+// (see callBudget) to every request the API makes for a Connector, not
+// only to its base URL: a redirect, or an OCI token
 // service named by the registry, to a host outside the list is refused, so
 // that an allowed tool cannot lead the registry elsewhere.
 type guardedTransport struct {
@@ -104,6 +105,12 @@ func (g guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		refused := &hostRefusedError{host: req.URL.Host}
 		return nil, &registry.Error{Kind: registry.ErrForbidden, Message: refused.Error(), Err: refused}
+	}
+	if err := take(req.Context()); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
 	}
 	return g.next.RoundTrip(req)
 }

@@ -26,6 +26,7 @@ import (
 // so that TestMain can search both for the secrets the tests used.
 var (
 	logBuf       syncBuffer
+	bodyBuf      syncBuffer // the error and JSON bodies the tests read
 	testLogger   = slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	testRegistry = prometheus.NewRegistry()
 	testMetrics  = metrics.New(testRegistry)
@@ -47,7 +48,8 @@ func rememberSecret(values ...string) {
 }
 
 // TestMain runs the tests, then fails the run if any secret value a test
-// used (or its Base64) shows in the captured logs or the metrics.
+// used (or its Base64) shows in the captured logs, the metrics or the
+// error and JSON bodies of the answers.
 // CONNECTOR_TEST_LOGS=1 prints the captured logs.
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -68,7 +70,7 @@ func TestMain(m *testing.M) {
 func findLeaks() []string {
 	rec := httptest.NewRecorder()
 	promhttp.HandlerFor(testRegistry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	places := map[string]string{"logs": logBuf.String(), "metrics": rec.Body.String()}
+	places := map[string]string{"logs": logBuf.String(), "metrics": rec.Body.String(), "answer bodies": bodyBuf.String()}
 
 	secretsMu.Lock()
 	defer secretsMu.Unlock()

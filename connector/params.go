@@ -77,17 +77,14 @@ func organizations(r *http.Request, defaults []string) ([]string, error) {
 	return out, nil
 }
 
-// ociNamespacePattern is a repository path prefix as the OCI distribution
-// specification allows it.
-var ociNamespacePattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-
-// namespace reads the namespace parameter, else def.
+// namespace reads the namespace parameter, else def: an OCI repository
+// path by the root package's one rule (registry.ValidOCIPath).
 func namespace(r *http.Request, def string) (string, error) {
 	s := strings.Trim(httpkit.Query(r, "namespace"), "/")
 	if s == "" {
 		return def, nil
 	}
-	if len(s) > 200 || !ociNamespacePattern.MatchString(s) {
+	if len(s) > 200 || !registry.ValidOCIPath(s) {
 		return "", badParam("query parameter namespace: %s is not an OCI repository namespace", httpkit.Quote(s))
 	}
 	return s, nil

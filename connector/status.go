@@ -89,7 +89,7 @@ func timedOut(tool, _ string, _ error) *apierrors.StatusError {
 
 // statusFor is the one place that turns an error into the Status the API
 // answers with: the API's own error types first (a Status made already, a
-// header, a parameter, a refused host), then the kinds of statusKinds.
+// spent call budget, a header, a parameter, a refused host), then the kinds of statusKinds.
 // tool describes the tool for messages; it never holds credentials.
 // Messages come from the error kinds and the client-safe messages of
 // *registry.Error, never from a backend's internal text.
@@ -99,8 +99,11 @@ func statusFor(err error, tool string) *apierrors.StatusError {
 		he    *headerError
 		pe    *paramError
 		hostE *hostRefusedError
+		be    *budgetError
 	)
 	switch {
+	case errors.As(err, &be):
+		return apierrors.NewServiceUnavailable(be.Error())
 	case errors.As(err, &se):
 		return se
 	case errors.As(err, &he):
@@ -138,26 +141,4 @@ func writeStatus(w http.ResponseWriter, st *apierrors.StatusError) {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	httpkit.WriteJSON(w, code, v)
-}
-
-// fail writes the router's own answers (a query string that does not
-// parse, unknown route, wrong method, panic) as a Status.
-func fail(w http.ResponseWriter, _ *http.Request, code int, message string) {
-	var st *apierrors.StatusError
-	switch code {
-	case http.StatusBadRequest:
-		st = apierrors.NewBadRequest(message)
-	case http.StatusNotFound:
-		st = apierrors.NewNotFound(schema.GroupResource{}, "")
-		st.ErrStatus.Message = message
-	case http.StatusMethodNotAllowed:
-		st = &apierrors.StatusError{ErrStatus: metav1.Status{
-			Code:    http.StatusMethodNotAllowed,
-			Reason:  metav1.StatusReasonMethodNotAllowed,
-			Message: message,
-		}}
-	default:
-		st = apierrors.NewInternalError(errors.New(message))
-	}
-	writeStatus(w, st)
 }

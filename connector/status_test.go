@@ -58,7 +58,7 @@ func TestStatusFor(t *testing.T) {
 // unknown paths and wrong methods.
 func TestRouterAnswersAreStatus(t *testing.T) {
 	mux := http.NewServeMux()
-	New(Options{Logger: testLogger}).Register(mux)
+	New(withConstructors(Options{Logger: testLogger})).Register(mux)
 	tests := []struct {
 		method, path string
 		code         int

@@ -147,3 +147,17 @@ func TestHelmLint(t *testing.T) {
 		}
 	}
 }
+
+func TestHelmRefusesBadValues(t *testing.T) {
+	for set, want := range map[string]string{
+		"replicaCount=0":                        "replicaCount",
+		"storage.type=shared":                   "storage",
+		"blobCache.maxSize=10gigs":              "maxSize",
+		"secrets.existingSecretKeys={gitea-pw}": "existingSecretKeys",
+	} {
+		out, err := helm(t, "template", "reg", chart, "--set", set)
+		if err == nil || !strings.Contains(out, want) {
+			t.Errorf("helm template --set %s: %v, want a refusal naming %s\n%s", set, err, want, out)
+		}
+	}
+}

@@ -157,8 +157,13 @@ func (b *Backend) Organizations() []string { return append([]string(nil), b.orgs
 // client, so every call that has its own context (each goroutine of a
 // listing) builds its own; building one makes no request.
 func (b *Backend) client(ctx context.Context) (*sdk.Client, error) {
+	return b.clientOn(ctx, b.hc)
+}
+
+// clientOn is client over hc.
+func (b *Backend) clientOn(ctx context.Context, hc *http.Client) (*sdk.Client, error) {
 	opts := []sdk.ClientOption{
-		sdk.SetHTTPClient(b.hc),
+		sdk.SetHTTPClient(hc),
 		sdk.SetContext(ctx),
 		sdk.SetGiteaVersion(""),
 		sdk.SetUserAgent("extension-registry"),

@@ -65,7 +65,10 @@ func (b *Backend) checksums(ctx context.Context, r repository, rels []release) (
 	slots := make(chan struct{}, b.limit)
 	var wg sync.WaitGroup
 	for i, rel := range rels {
-		if sum, ok := b.cache.checksum(r, rel); ok || rel.archive == nil {
+		if rel.archive == nil {
+			continue // Gitea's source archive: no checksum (and no asset ID to key one by)
+		}
+		if sum, ok := b.cache.checksum(r, rel); ok {
 			out[i] = sum
 			continue
 		}

@@ -273,6 +273,13 @@ func TestDiscovery(t *testing.T) {
 			if v.Ref != tag || v.DownloadURL != asset.DownloadURL || v.Size != asset.Size || !v.PublishedAt.Equal(rel.PublishedAt) {
 				t.Errorf("version %s = %+v, want ref %s, download_url %s, size %d, published_at %v", v.Version, v, tag, asset.DownloadURL, asset.Size, rel.PublishedAt)
 			}
+			// 1.11.0 is marked a pre-release in Gitea, 2.0.0-rc.1 by its tag.
+			if wantPre := v.Version == "1.11.0" || v.Version == "2.0.0-rc.1"; v.Prerelease != wantPre {
+				t.Errorf("version %s: Prerelease %v, want %v", v.Version, v.Prerelease, wantPre)
+			}
+		}
+		if i := registry.CurrentVersion(vs); i < 0 || vs[i].Version != "1.10.0" {
+			t.Errorf("registry.CurrentVersion of the versions = %d, want 1.10.0's, as Get shows", i)
 		}
 	})
 

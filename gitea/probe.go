@@ -14,8 +14,11 @@ import (
 // it also reads one release list of the first organization, so that a token
 // without the read:repository scope (which sees organizations but not
 // releases) is ErrForbidden here rather than only when listing.
+//
+// Its few requests are not held back by the concurrency bound, so that a
+// busy refresh does not make the health check time out.
 func (b *Backend) Probe(ctx context.Context) error {
-	c, err := b.client(ctx)
+	c, err := b.clientOn(ctx, b.dl)
 	if err != nil {
 		return err
 	}

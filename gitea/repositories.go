@@ -61,14 +61,20 @@ func repoOf(org string, r *sdk.Repository) (repository, bool) {
 }
 
 // checkOrg reads the organization itself. Gitea lists no repository, and
-// finds none, for an organization that does not exist or that the
-// credentials cannot see, exactly as for an empty one; reading it tells
-// them apart. A missing one is an error of kind missing naming it.
+// finds none, for an organization that the credentials cannot see, exactly
+// as for an empty one; reading it tells them apart. A missing one is an
+// error of kind missing naming it.
 func (b *Backend) checkOrg(ctx context.Context, c *sdk.Client, org string, missing error) error {
 	_, resp, err := c.GetOrg(org)
 	if err == nil {
 		return nil
 	}
+	return b.orgError(resp, err, org, missing)
+}
+
+// orgError is the error of a request about org that failed: a not-found is
+// the organization missing, an error of kind missing naming it.
+func (b *Backend) orgError(resp *sdk.Response, err error, org string, missing error) error {
 	err = b.apiError(resp, err, "Gitea organization %q", org)
 	var re *registry.Error
 	if errors.As(err, &re) && re.Kind == registry.ErrNotFound {
@@ -84,22 +90,28 @@ func (b *Backend) checkOrg(ctx context.Context, c *sdk.Client, org string, missi
 // orgRepositories returns the extension repositories of org, every page.
 // An organization that does not exist, or is invisible to the credentials,
 // fails the listing with ErrNotFound naming it, instead of silently serving
-// nothing. (The v1 API answers such a list failure with 503: the list
-// exists, its configured source does not; the ConnectorClass API, whose
-// organization is a request parameter, with 404.)
+// nothing: when the list is empty, the organization itself is read. (The v1
+// API answers such a list failure with 503: the list exists, its configured
+// source does not; the ConnectorClass API, whose organization is a request
+// parameter, with 404.)
 func (b *Backend) orgRepositories(ctx context.Context, org string) ([]repository, error) {
 	c, err := b.client(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := b.checkOrg(ctx, c, org, registry.ErrNotFound); err != nil {
 		return nil, err
 	}
 	var out []repository
 	for page := 1; page <= maxPages; page++ {
 		repos, resp, err := c.ListOrgRepos(org, sdk.ListOrgReposOptions{ListOptions: sdk.ListOptions{Page: page, PageSize: pageSize}})
 		if err != nil {
+			if resp != nil && resp.StatusCode == http.StatusNotFound {
+				return nil, b.orgError(resp, err, org, registry.ErrNotFound)
+			}
 			return nil, b.apiError(resp, err, "the repositories of Gitea organization %q", org)
+		}
+		if page == 1 && len(repos) == 0 {
+			if err := b.checkOrg(ctx, c, org, registry.ErrNotFound); err != nil {
+				return nil, err
+			}
 		}
 		for _, r := range repos {
 			if rp, ok := repoOf(org, r); ok {

@@ -148,14 +148,34 @@ func seedMany(t *testing.T, g *testserver.Gitea, prefix string, n int) string {
 	return org
 }
 
+// sharedMany is an organization of 12 repositories (seedMany) that the
+// tests which only read it share.
+var sharedMany struct {
+	once sync.Once
+	org  string
+	ok   bool
+}
+
+func manyOrg(t *testing.T) (*testserver.Gitea, string) {
+	t.Helper()
+	g := sharedGitea(t)
+	sharedMany.once.Do(func() {
+		sharedMany.org = seedMany(t, g, "many", 12)
+		sharedMany.ok = true
+	})
+	if !sharedMany.ok {
+		t.Fatal("seeding the shared organization failed")
+	}
+	return g, sharedMany.org
+}
+
 // TestListStopsAfterAFailure: when the release list of one repository
 // fails, the other repositories' requests are canceled and the queued ones
 // never sent. (Before, the SDK client was bound to the caller's context,
 // so every queued repository was still read after the failure.)
 func TestListStopsAfterAFailure(t *testing.T) {
 	t.Parallel()
-	g := sharedGitea(t)
-	org := seedMany(t, g, "failfast", 20)
+	g, org := manyOrg(t)
 	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
 	var failed atomic.Bool
 	c.fault = func(_ int, req *http.Request) (*http.Response, error) {
@@ -172,9 +192,9 @@ func TestListStopsAfterAFailure(t *testing.T) {
 	}
 	_, err := b.List(ctx(t))
 	wantKind(t, "List", err, registry.ErrUnavailable)
-	t.Logf("%d release lists requested of 20 repositories, the first failing", c.releaseLists())
+	t.Logf("%d release lists requested of 12 repositories, the first failing", c.releaseLists())
 	if n := c.releaseLists(); n > 8 {
-		t.Errorf("%d release lists requested of 20 repositories after the first failed; want at most the 8 under way:\n%s", n, c)
+		t.Errorf("%d release lists requested of 12 repositories after the first failed; want at most the 8 under way:\n%s", n, c)
 	}
 }
 
@@ -184,8 +204,7 @@ func TestListStopsAfterAFailure(t *testing.T) {
 // checksum file for every download.)
 func TestOpenUsesTheVersion(t *testing.T) {
 	t.Parallel()
-	g := sharedGitea(t)
-	org := seedMany(t, g, "open", 1)
+	g, org := manyOrg(t)
 	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
 	vs, err := b.Versions(ctx(t), registry.Taskserv, "ext00")
 	if err != nil || len(vs) != 1 || vs[0].Checksum == "" {
@@ -215,5 +234,157 @@ func TestOpenUsesTheVersion(t *testing.T) {
 	a.Body.Close()
 	if a.Checksum != vs[0].Checksum || fc.count("/releases/download/") != 2 {
 		t.Errorf("Open of a bare version: checksum %q; requests:\n%s", a.Checksum, fc)
+	}
+}
+
+// TestRefreshReadsOnlyWhatChanged: listing an unchanged organization again
+// costs its repository pages and one release list request per repository: no further release page, no checksum file. A
+// change on a release list's first page (a new release, a replaced
+// checksum asset) shows at the next listing.
+func TestRefreshReadsOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	g := sharedGitea(t)
+	org := seedMany(t, g, "refresh", 6)
+	s := g.Seed(t)
+	// big_taskserv has 7 releases: 3 pages of the shared server.
+	s.Repo(org, "big_taskserv", "many releases")
+	for i := range 7 {
+		data := archive(fmt.Sprintf("big %d", i))
+		s.Release(org, "big_taskserv", testserver.Release{Tag: fmt.Sprintf("v1.%d.0", i), Assets: []testserver.Asset{
+			{Name: "big_taskserv.tar.gz", Data: data},
+			{Name: "big_taskserv.tar.gz.sha256", Data: []byte(hexSum(data) + "\n")},
+		}})
+	}
+	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
+	list := func() map[string]registry.Extension {
+		t.Helper()
+		exts, err := b.List(ctx(t))
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		out := map[string]registry.Extension{}
+		for _, e := range exts {
+			out[e.Name] = e
+		}
+		return out
+	}
+	first := list()
+	if len(first) != 7 || first["big"].Version != "1.6.0" || first["big"].Checksum != sum(archive("big 6")) {
+		t.Fatalf("first List = %+v", first)
+	}
+	repoPages := c.count("/orgs/" + org + "/repos")
+	t.Logf("first listing: %d requests (%d checksum files, %d release lists)", c.count(""), c.count("/releases/download/"), c.releaseLists())
+
+	c.reset()
+	again := list()
+	for name, e := range first {
+		if !equalExt(e, again[name]) {
+			t.Errorf("second List %s = %+v, want %+v", name, again[name], e)
+		}
+	}
+	want := repoPages + 7
+	t.Logf("unchanged refresh: %d requests", c.count(""))
+	if n := c.count(""); n != want || c.count("/releases/download/") != 0 || c.releaseLists() != 7 {
+		t.Errorf("unchanged refresh made %d requests, want %d (%d repository pages, one release list per repository, no checksum file):\n%s", n, want, repoPages, c)
+	}
+
+	// A new release, and a checksum asset replaced on the current one.
+	data := archive("ext00 1.1.0")
+	s.Release(org, "ext00_taskserv", testserver.Release{Tag: "v1.1.0", Assets: []testserver.Asset{
+		{Name: "ext00_taskserv.tar.gz", Data: data},
+		{Name: "ext00_taskserv.tar.gz.sha256", Data: []byte(hexSum(data) + "\n")},
+	}})
+	admin := s.Admin()
+	rel, _, err := admin.GetReleaseByTag(org, "ext01_taskserv", "v1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rel.Attachments {
+		if strings.HasSuffix(a.Name, ".sha256") {
+			if _, err := admin.DeleteReleaseAttachment(org, "ext01_taskserv", rel.ID, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	other := []byte("republished")
+	if _, _, err := admin.CreateReleaseAttachment(org, "ext01_taskserv", rel.ID, bytes.NewReader([]byte(hexSum(other)+"\n")), "ext01_taskserv.tar.gz.sha256"); err != nil {
+		t.Fatal(err)
+	}
+	c.reset()
+	changed := list()
+	if e := changed["ext00"]; e.Version != "1.1.0" || e.Checksum != sum(data) {
+		t.Errorf("after a new release: ext00 = %s %s, want 1.1.0 %s", e.Version, e.Checksum, sum(data))
+	}
+	if e := changed["ext01"]; e.Checksum != sum(other) {
+		t.Errorf("after its checksum asset was replaced: ext01 checksum %s, want %s", e.Checksum, sum(other))
+	}
+	if n := c.count("/releases/download/"); n != 2 {
+		t.Errorf("refresh after two changes read %d checksum files, want the 2 new ones:\n%s", n, c)
+	}
+}
+
+// TestGiteaRetries: Gitea requests answered 502/503/504/429 are retried as
+// the OCI backend's are (internal/upstream's policy); a rate limit that
+// outlasts the policy fails with the server's Retry-After.
+func TestGiteaRetries(t *testing.T) {
+	t.Parallel()
+	g, org := manyOrg(t)
+	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
+	c.fault = func(n int, req *http.Request) (*http.Response, error) {
+		if n == 1 {
+			return answer(req, http.StatusServiceUnavailable, nil), nil
+		}
+		return nil, nil
+	}
+	exts, err := b.List(ctx(t))
+	if err != nil || len(exts) != 12 {
+		t.Fatalf("List after one 503: %+v, %v; want it retried", exts, err)
+	}
+	if n := c.count("/orgs/" + org); n < 2 {
+		t.Errorf("the organization was requested %d times, want a retry after the 503:\n%s", n, c)
+	}
+
+	c.reset()
+	c.fault = func(_ int, req *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(req.URL.Path, "/releases") {
+			return answer(req, http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}}), nil
+		}
+		return nil, nil
+	}
+	_, err = b.List(ctx(t))
+	wantKind(t, "List rate-limited", err, registry.ErrRateLimited)
+	if d, ok := registry.RetryAfter(err); !ok || d != 30*time.Second {
+		t.Errorf("RetryAfter = %s, %v; want Gitea's 30 s", d, ok)
+	}
+	if n := c.releaseLists(); n != 1 {
+		t.Errorf("%d release lists sent: a Retry-After past the 10 s cap is not waited for", n)
+	}
+}
+
+// TestConcurrencyBound: Options.Concurrency bounds the requests under way
+// at once toward Gitea.
+func TestConcurrencyBound(t *testing.T) {
+	t.Parallel()
+	g, org := manyOrg(t)
+	slow := func(req *http.Request) time.Duration { return 50 * time.Millisecond }
+	for _, tc := range []struct {
+		limit, atLeast, atMost int32
+	}{{2, 2, 2}, {0, 3, gitea.DefaultConcurrency}} {
+		b, c := counted(t, g, gitea.Options{Organizations: []string{org}, Concurrency: int(tc.limit)})
+		c.delay = slow
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := b.List(ctx(t)); err != nil {
+					t.Errorf("List: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if m := c.maxIn.Load(); m < tc.atLeast || m > tc.atMost {
+			t.Errorf("Concurrency %d: %d requests under way at most, want %d to %d", tc.limit, m, tc.atLeast, tc.atMost)
+		}
 	}
 }

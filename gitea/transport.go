@@ -11,8 +11,9 @@ import (
 // clients returns the HTTP clients of a backend, built on base (a copy of
 // it: its redirect policy, jar and timeout are kept): one for API requests
 // and checksum files, retried and bounded to limit requests under way at
-// once, and one for archive downloads, retried but not bounded, so that
-// long downloads never hold back listings.
+// once, and one for archive downloads and health probes, retried but not
+// bounded, so that long downloads never hold back listings and a busy
+// listing never holds back a probe.
 func clients(base *http.Client, name string, limit int) (api, download *http.Client) {
 	if base == nil {
 		base = http.DefaultClient

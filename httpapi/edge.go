@@ -19,7 +19,8 @@ var edgeTypes = map[int]string{
 }
 
 // WriteStatus writes the v1 error body for an answer the server edge gives
-// before any route runs: status decides the error type (400 and the other
+// before any route runs, and for the router's own answers (a query string
+// that does not parse, unknown route, wrong method, panic): status decides the error type (400 and the other
 // client errors invalid_parameter, 404 not_found, 429 rate_limit, 503
 // service_unavailable, anything else internal_error). message must already
 // be safe to show and bounded.

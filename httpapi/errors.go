@@ -79,23 +79,6 @@ func classify(err error) (int, errorBody) {
 	return ans.status, ans.body
 }
 
-// routerErrors are the error types of the router's own answers.
-var routerErrors = map[int]string{
-	http.StatusBadRequest:       "invalid_parameter",
-	http.StatusNotFound:         "not_found",
-	http.StatusMethodNotAllowed: "method_not_allowed",
-}
-
-// fail writes an error body for the router's own answers (400, 404, 405,
-// 500).
-func (a *API) fail(w http.ResponseWriter, _ *http.Request, status int, message string) {
-	typ := routerErrors[status]
-	if typ == "" {
-		typ = "internal_error"
-	}
-	writeJSON(w, status, errorBody{Error: typ, Message: message})
-}
-
 // writeJSON writes v as the JSON body of a status answer. Every v1 answer
 // goes through it: the one place to add response headers.
 func writeJSON(w http.ResponseWriter, status int, v any) {

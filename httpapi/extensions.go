@@ -1,9 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/catalog"
@@ -23,23 +23,23 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	limit, err := httpkit.Int(r, "limit", listDefaultLimit, 1, listMaxLimit)
+	limit, err := intParam(r, "limit", listDefaultLimit, 1, listMaxLimit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	offset, err := httpkit.Int(r, "offset", 0, 0, -1)
+	offset, err := intParam(r, "offset", 0, 0, -1)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	exts, err := a.opts.Catalog.List(r.Context(), f)
-	if err != nil {
-		a.writeError(w, r, listFailure(err))
-		return
-	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
-	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, httpkit.Offset(exts, offset, limit)))
+	a.answer(w, r, catalog.KindList, func(ctx context.Context) (any, int, error) {
+		exts, err := a.opts.Catalog.List(ctx, f)
+		if err != nil {
+			return nil, 0, listFailure(err)
+		}
+		return a.withDownloadURLs(r, httpkit.Offset(exts, offset, limit)), len(exts), nil
+	})
 }
 
 // search answers GET /extensions/search?q=&type=&limit=.
@@ -54,18 +54,18 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	limit, err := httpkit.Int(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
+	limit, err := intParam(r, "limit", searchDefaultLimit, 1, searchMaxLimit)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	exts, err := a.opts.Catalog.Search(r.Context(), q, typ)
-	if err != nil {
-		a.writeError(w, r, listFailure(err))
-		return
-	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(len(exts)))
-	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, httpkit.Offset(exts, 0, limit)))
+	a.answer(w, r, catalog.KindList, func(ctx context.Context) (any, int, error) {
+		exts, total, err := a.opts.Catalog.SearchLimit(ctx, q, typ, limit)
+		if err != nil {
+			return nil, 0, listFailure(err)
+		}
+		return a.withDownloadURLs(r, exts), total, nil
+	})
 }
 
 // get answers GET /extensions/{type}/{name}.
@@ -75,12 +75,13 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	ext, err := a.opts.Catalog.Get(r.Context(), typ, r.PathValue("name"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a.withDownloadURLs(r, []registry.Extension{ext})[0])
+	a.answer(w, r, catalog.KindMetadata, func(ctx context.Context) (any, int, error) {
+		ext, err := a.opts.Catalog.Get(ctx, typ, r.PathValue("name"))
+		if err != nil {
+			return nil, 0, err
+		}
+		return a.withDownloadURLs(r, []registry.Extension{ext})[0], -1, nil
+	})
 }
 
 // versions answers GET /extensions/{type}/{name}/versions.
@@ -91,19 +92,20 @@ func (a *API) versions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	vs, err := a.opts.Catalog.Versions(r.Context(), typ, name)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	out := make([]registry.Version, len(vs))
-	for i, v := range vs {
-		if v.DownloadURL == "" {
-			v.DownloadURL = a.downloadURL(r, typ, name, v.Version)
+	a.answer(w, r, catalog.KindVersions, func(ctx context.Context) (any, int, error) {
+		vs, err := a.opts.Catalog.Versions(ctx, typ, name)
+		if err != nil {
+			return nil, 0, err
 		}
-		out[i] = v
-	}
-	writeJSON(w, http.StatusOK, out)
+		out := make([]registry.Version, len(vs))
+		for i, v := range vs {
+			if v.DownloadURL == "" {
+				v.DownloadURL = a.downloadURL(r, typ, name, v.Version)
+			}
+			out[i] = v
+		}
+		return out, -1, nil
+	})
 }
 
 // withDownloadURLs returns a copy of exts in which every extension the

@@ -268,7 +268,7 @@ func runExtensionsAPI(t *testing.T, s *server, fx fixture) {
 			{"GET", "/api/v1/extensions/provider", 404, "not_found", "not found", false},
 			{"GET", "/api/v1/extensions/provider/aws/1.1.0/extra", 404, "not_found", "not found", false},
 			{"GET", "/api/v2/extensions", 404, "not_found", "not found", false},
-			{"GET", "/", 404, "not_found", "not found", false},
+			{"GET", "/nothing-here", 404, "not_found", "not found", false}, // "/" is the web home page
 			{"POST", "/api/v1/extensions", 405, "method_not_allowed", "POST", false},
 			{"DELETE", "/api/v1/extensions/provider/aws", 405, "method_not_allowed", "DELETE", false},
 			{"PUT", "/api/v1/extensions/provider/aws/1.1.0", 405, "method_not_allowed", "PUT", false},

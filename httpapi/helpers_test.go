@@ -25,9 +25,15 @@ import (
 	"github.com/provisioning-platform/extension-registry/oci"
 )
 
+// TestMain runs the tests, then fails the run if a credential of any
+// configuration a test served shows in a log line or an answer body.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testserver.StopSharedRegistries()
+	if leaks := findLeaks(); len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: secret values leaked into logs or answers:\n  %s\n", strings.Join(leaks, "\n  "))
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -48,6 +54,7 @@ func startServer(t *testing.T, cfg config.Config) *server {
 		t.Fatalf("test configuration: %v", err)
 	}
 	logs := &logBuffer{}
+	watchConfig(cfg, logs)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(cfg, logger)
 	if err != nil {
@@ -214,6 +221,9 @@ func doRequest(t *testing.T, req *http.Request) response {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL, err)
+	}
+	if resp.StatusCode >= 400 || strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		watchBody(req.Method, req.URL.Path, resp.StatusCode, body)
 	}
 	return response{resp.StatusCode, resp.Header, body}
 }

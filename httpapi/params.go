@@ -16,6 +16,10 @@ const (
 	searchMaxLimit     = 100
 )
 
+// intParam reads an integer parameter by the toolkit's one rule
+// (httpkit.Int).
+var intParam = httpkit.Int
+
 // sourceParam reads the optional source filter.
 func sourceParam(r *http.Request) (registry.Source, error) {
 	s := httpkit.Query(r, "source")

@@ -24,7 +24,7 @@ type probeBody struct {
 // 200 when ready says so, else 503 with the API's error body naming the
 // reason. m may be nil.
 func RegisterProbes(mux *http.ServeMux, ready Readiness, m *metrics.Metrics) {
-	rt := &route.Router{Mux: mux, Metrics: m, Fail: failProbe}
+	rt := &route.Router{Mux: mux, Metrics: m, Fail: WriteStatus}
 	rt.Get("/livez", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, probeBody{Status: "alive"})
 	})
@@ -38,9 +38,4 @@ func RegisterProbes(mux *http.ServeMux, ready Readiness, m *metrics.Metrics) {
 		}
 		writeJSON(w, http.StatusOK, probeBody{Status: "ready"})
 	})
-}
-
-// failProbe writes the API's error body for the router's own answers.
-func failProbe(w http.ResponseWriter, r *http.Request, status int, message string) {
-	(&API{}).fail(w, r, status, message)
 }

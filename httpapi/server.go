@@ -43,6 +43,7 @@ type Options struct {
 type API struct {
 	opts Options
 	log  *slog.Logger
+	memo *memo
 }
 
 // New returns the v1 API. Register its Handler under Prefix.
@@ -57,13 +58,13 @@ func New(opts Options) *API {
 		opts.Gatherer = prometheus.NewRegistry()
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
-	return &API{opts: opts, log: opts.Logger}
+	return &API{opts: opts, log: opts.Logger, memo: newMemo()}
 }
 
 // Register adds the v1 routes to mux, plus a catch-all that answers unknown
 // paths under Prefix with the API's 404 body.
 func (a *API) Register(mux *http.ServeMux) {
-	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: a.fail}
+	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: WriteStatus}
 	rt.Get(Prefix+"/extensions", a.list)
 	rt.Get(Prefix+"/extensions/search", a.search)
 	rt.Get(Prefix+"/extensions/{type}/{name}", a.get)
@@ -78,19 +79,24 @@ func (a *API) Register(mux *http.ServeMux) {
 // RegisterFallback answers every path no other route of mux matches with
 // the API's 404 body.
 func (a *API) RegisterFallback(mux *http.ServeMux) {
-	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: a.fail}
+	rt := &route.Router{Mux: mux, Metrics: a.opts.Metrics, Log: a.log, Fail: WriteStatus}
 	rt.NotFound("/")
 }
 
 // downloadURL is the registry's own download endpoint for typ/name@version.
 func (a *API) downloadURL(r *http.Request, typ registry.Type, name, version string) string {
-	base := a.opts.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	return a.baseURL(r) + Prefix + "/extensions/" + string(typ) + "/" + name + "/" + version
+}
+
+// baseURL is the registry's external base URL for r: PublicURL, else the
+// request's scheme and Host.
+func (a *API) baseURL(r *http.Request) string {
+	if a.opts.PublicURL != "" {
+		return a.opts.PublicURL
 	}
-	return base + Prefix + "/extensions/" + string(typ) + "/" + name + "/" + version
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -41,10 +41,10 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 			body.Status = "degraded"
 		}
 	}
-	writeJSON(w, http.StatusOK, body)
+	a.writeFresh(w, r, body)
 }
 
 // cacheStats answers GET /cache/stats.
-func (a *API) cacheStats(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, a.opts.Catalog.Stats())
+func (a *API) cacheStats(w http.ResponseWriter, r *http.Request) {
+	a.writeFresh(w, r, a.opts.Catalog.Stats())
 }

@@ -20,9 +20,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/semaphore"
 	"oras.land/oras-go/v2"
 
 	registry "github.com/provisioning-platform/extension-registry"
@@ -33,10 +35,6 @@ const DefaultNamespace = registry.DefaultOCINamespace
 
 // manifestCacheSize bounds the number of parsed manifests kept by digest.
 const manifestCacheSize = 4096
-
-// listConcurrency bounds the repositories inspected at once by List, and the
-// versions inspected at once by Versions.
-const listConcurrency = 8
 
 // repo is the read side of one repository, remote or in a layout.
 type repo interface {
@@ -75,6 +73,21 @@ type Backend struct {
 
 	manifests *lru.Cache[string, *manifestInfo]
 	warned    sync.Map // repository path → struct{}: warnings logged once
+
+	// concurrency bounds the repositories (List) and versions (Versions)
+	// inspected at once; sem bounds the requests in flight to the store.
+	concurrency int
+	sem         *semaphore.Weighted
+	// refresh remembers what List found per repository (refresh.go).
+	refresh    refreshCache
+	revalidate time.Duration
+	now        func() time.Time
+}
+
+// tuning is what NewRemote and NewLayout pass on to newBackend.
+type tuning struct {
+	concurrency int
+	revalidate  time.Duration
 }
 
 var (
@@ -82,7 +95,7 @@ var (
 	_ registry.Prober  = (*Backend)(nil)
 )
 
-func newBackend(s store, namespace string, logger *slog.Logger) (*Backend, error) {
+func newBackend(s store, namespace string, logger *slog.Logger, tune tuning) (*Backend, error) {
 	if namespace == "" {
 		namespace = DefaultNamespace
 	}
@@ -97,7 +110,17 @@ func newBackend(s store, namespace string, logger *slog.Logger) (*Backend, error
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{store: s, namespace: namespace, log: logger, manifests: cache}, nil
+	if tune.concurrency <= 0 {
+		tune.concurrency = DefaultConcurrency
+	}
+	if tune.revalidate <= 0 {
+		tune.revalidate = DefaultRevalidate
+	}
+	return &Backend{
+		store: s, namespace: namespace, log: logger, manifests: cache,
+		concurrency: tune.concurrency, sem: semaphore.NewWeighted(int64(tune.concurrency)),
+		revalidate: tune.revalidate, now: time.Now,
+	}, nil
 }
 
 // Source returns registry.SourceOCI.

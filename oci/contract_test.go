@@ -14,11 +14,6 @@ import (
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
-// shadowingPending is set until the root package's one suffix rule
-// ("_prov" before "_provider", helper A's change) replaces this package's
-// own order, which prefers "_provider".
-var shadowingPending = backendtest.Pending("Shadowing", "the OCI backend still prefers _provider over _prov until it uses the root package's suffix rule")
-
 // TestContract runs the Backend contract suite against a remote registry
 // and against the embedded layout store.
 func TestContract(t *testing.T) {
@@ -29,13 +24,13 @@ func TestContract(t *testing.T) {
 			// The seeder is a second Backend on the same namespace: a
 			// publisher separate from the reader, as in production.
 			return b, &ociSeeder{pub: mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: b.Namespace()})}
-		}, shadowingPending)
+		})
 	})
 	t.Run("layout store", func(t *testing.T) {
 		backendtest.Run(t, func(t *testing.T) (registry.Backend, backendtest.Seeder) {
 			root := t.TempDir()
 			return mustLayout(t, root), &ociSeeder{pub: mustLayout(t, root)}
-		}, shadowingPending)
+		})
 	})
 }
 

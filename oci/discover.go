@@ -59,6 +59,7 @@ var manifestMediaTypes = []string{
 // manifestInfo is what the backend needs of one version's manifest. It
 // depends only on the manifest's bytes, so it is cached by digest.
 type manifestInfo struct {
+	digest      string // the manifest's own digest; empty when not a manifest
 	annotations map[string]string
 	layer       ocispec.Descriptor
 	hasLayer    bool
@@ -97,7 +98,7 @@ func (b *Backend) inspect(ctx context.Context, r repo, repoPath, ref string) (*m
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, &registry.Error{Kind: registry.ErrUnavailable, Message: fmt.Sprintf("Manifest of %s:%s is not valid JSON", repoPath, ref), Err: err}
 	}
-	info := &manifestInfo{annotations: m.Annotations}
+	info := &manifestInfo{digest: key, annotations: m.Annotations}
 	info.layer, info.hasLayer = pickLayer(m.Layers)
 	if s := m.Annotations[ocispec.AnnotationCreated]; s != "" {
 		if t, err := time.Parse(time.RFC3339, strings.TrimSpace(s)); err == nil {

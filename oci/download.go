@@ -28,12 +28,35 @@ func (b *Backend) Open(ctx context.Context, typ registry.Type, name string, v re
 	if err != nil {
 		return nil, err
 	}
+	if path, ok := b.refresh.owner(typ, name); ok && b.store.allowed(path) {
+		// The last listing found the repository that holds the extension:
+		// the version is there or nowhere (the others are shadowed).
+		a, err := b.openIn(ctx, path, typ, name, refs)
+		switch {
+		case errors.Is(err, errNoSuchTag):
+			return nil, notFound("Version %s of extension %s/%s not found", v.Version, typ, name)
+		case !errors.Is(err, registry.ErrNotFound):
+			return a, err
+		}
+		// The repository is gone or changed hands: look again.
+	}
 	if validComponent(name) {
 		for _, path := range b.candidatePaths(typ, name) {
 			if !b.store.allowed(path) {
 				continue
 			}
 			a, err := b.openIn(ctx, path, typ, name, refs)
+			if errors.Is(err, errNoSuchTag) {
+				// The version is not in this repository: if the repository
+				// is the extension's, a later candidate is shadowed by it
+				// and must not serve the version either (as Versions
+				// would not list it).
+				res, rerr := b.resolveRepo(ctx, path, false)
+				if rerr == nil && res.ext.Type == typ && res.ext.Name == name {
+					break
+				}
+				continue
+			}
 			if errors.Is(err, registry.ErrNotFound) {
 				continue
 			}
@@ -58,7 +81,7 @@ func versionRefs(v registry.Version) ([]string, error) {
 // openIn opens the layer of the first of refs that exists in the repository
 // at path, when that version's manifest makes it the extension (typ, name).
 func (b *Backend) openIn(ctx context.Context, path string, typ registry.Type, name string, refs []string) (*registry.Archive, error) {
-	r, err := b.store.open(ctx, path)
+	r, err := b.open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +111,11 @@ func (b *Backend) openIn(ctx context.Context, path string, typ registry.Type, na
 			Checksum: info.layer.Digest.String(),
 		}, nil
 	}
-	return nil, notFound("Version not found")
+	return nil, errNoSuchTag
 }
+
+// errNoSuchTag: the repository exists but has no tag of the version.
+var errNoSuchTag = &registry.Error{Kind: registry.ErrNotFound, Message: "Version not found", Err: errors.New("no such tag")}
 
 // verifiedBody streams a blob and checks its size and digest: the read that
 // reaches the end returns an error instead of io.EOF when they differ.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -31,6 +32,9 @@ type LayoutOptions struct {
 	Namespace string
 	// Logger receives the warnings of discovery; nil discards them.
 	Logger *slog.Logger
+	// Concurrency bounds the repositories List reads at once. Zero means
+	// DefaultConcurrency.
+	Concurrency int
 }
 
 // NewLayout returns a Backend over the embedded store under opts.Root,
@@ -49,7 +53,7 @@ func NewLayout(opts LayoutOptions) (*Backend, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, &registry.Error{Kind: registry.ErrUnavailable, Message: "Cannot create the OCI layout root " + root, Err: err}
 	}
-	return newBackend(&layoutStore{root: root, snapshots: map[string]*snapshot{}}, opts.Namespace, opts.Logger)
+	return newBackend(&layoutStore{root: root, snapshots: map[string]*snapshot{}}, opts.Namespace, opts.Logger, tuning{concurrency: opts.Concurrency})
 }
 
 // layoutStore reads and writes the layouts under root.
@@ -65,6 +69,17 @@ type snapshot struct {
 	sum   [sha256.Size]byte
 	store *orasoci.ReadOnlyStore
 }
+
+// layoutRepo is the read side of a snapshot. Its fingerprint, the checksum
+// of index.json, changes whenever a tag is added, removed or moved.
+type layoutRepo struct {
+	*orasoci.ReadOnlyStore
+	sum [sha256.Size]byte
+}
+
+func (r layoutRepo) fingerprint() (string, bool) { return hex.EncodeToString(r.sum[:]), true }
+
+func (s *snapshot) repo() repo { return layoutRepo{ReadOnlyStore: s.store, sum: s.sum} }
 
 func (s *layoutStore) dir(path string) string {
 	return filepath.Join(s.root, filepath.FromSlash(path))
@@ -125,22 +140,23 @@ func (s *layoutStore) open(ctx context.Context, path string) (repo, error) {
 	index, err := readIndex(ctx, dir)
 	if err != nil {
 		if prev != nil {
-			return prev.store, nil // a publish is rewriting index.json: serve the last good view
+			return prev.repo(), nil // index.json is being rewritten by another tool: serve the last good view
 		}
 		return nil, wrapFS(err, "Reading the index of the OCI layout %s", path)
 	}
 	sum := sha256.Sum256(index)
 	if prev != nil && prev.sum == sum {
-		return prev.store, nil
+		return prev.repo(), nil
 	}
 	st, err := orasoci.NewFromFS(ctx, snapshotFS{fsys: os.DirFS(dir), index: index})
 	if err != nil {
 		return nil, wrapFS(err, "Loading the OCI layout %s", path)
 	}
+	snap := &snapshot{sum: sum, store: st}
 	s.mu.Lock()
-	s.snapshots[path] = &snapshot{sum: sum, store: st}
+	s.snapshots[path] = snap
 	s.mu.Unlock()
-	return st, nil
+	return snap.repo(), nil
 }
 
 // readIndex reads dir's index.json. Publish replaces the file atomically,
@@ -183,9 +199,10 @@ func (s *layoutStore) target(ctx context.Context, path string) (oras.Target, err
 }
 
 // lock takes the inter-process write lock of the repository at path, the
-// file {root}/{path}.lock beside its directory.
+// file {root}/.locks/{path}.lock: outside the namespace, so that no lock
+// file can collide with a repository named like it ("aws.lock").
 func (s *layoutStore) lock(ctx context.Context, path string) (func(), error) {
-	file := s.dir(path) + ".lock"
+	file := filepath.Join(s.root, ".locks", filepath.FromSlash(path)+".lock")
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return nil, wrapFS(err, "Creating the OCI layout %s", path)
 	}

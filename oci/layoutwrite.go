@@ -17,7 +17,7 @@ import (
 )
 
 // Writes to the embedded store are serialised per repository by a flock on
-// {root}/{namespace}/{name}.lock, held for the whole of a Publish (see
+// {root}/.locks/{namespace}/{name}.lock, held for the whole of a Publish (see
 // layoutStore.lock), and index.json is replaced atomically (written to a
 // temporary file in the same directory, synced, renamed over the old one),
 // so that concurrent publish processes all land and a reader never sees a

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -18,6 +19,8 @@ type resolved struct {
 	path     string
 	ext      registry.Extension
 	versions []registry.Version // sorted; only the current one unless all versions were asked for
+	// digest is the manifest digest of the current version (versions[0]).
+	digest string
 }
 
 // resolveRepo reads the repository at path as an extension: its semantic
@@ -27,7 +30,7 @@ type resolved struct {
 // read too, and versions without a download, or declaring another type, are
 // left out. It returns errSkip when the repository holds no extension.
 func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*resolved, error) {
-	r, err := b.store.open(ctx, path)
+	r, err := b.open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -35,14 +38,27 @@ func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*reso
 	if err != nil {
 		return nil, err
 	}
-	var info *manifestInfo
+	fp := tagsFingerprint(vs) // before resolveVersions reorders vs
+	res, err := b.resolveVersions(ctx, r, path, vs, all)
+	if err == nil {
+		b.refresh.reconcile(path, fp, res, all)
+	}
+	return res, err
+}
+
+// resolveVersions is resolveRepo once the repository's versions are known.
+func (b *Backend) resolveVersions(ctx context.Context, r repo, path string, vs []registry.Version, all bool) (*resolved, error) {
+	var (
+		info *manifestInfo
+		err  error
+	)
 	for {
 		i := registry.CurrentVersion(vs)
 		if i < 0 {
 			b.log.Debug("OCI repository has no usable semantic-version tag", "repository", path)
 			return nil, errSkip
 		}
-		info, err = b.inspect(ctx, r, path, vs[i].Ref)
+		info, err = b.inspectListed(ctx, r, path, vs[i].Ref)
 		switch {
 		case errors.Is(err, registry.ErrNotFound): // tag deleted meanwhile
 		case err != nil:
@@ -56,6 +72,29 @@ func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*reso
 		}
 		vs = slices.Delete(vs, i, i+1)
 	}
+}
+
+// listedRetry is how long inspectListed waits before it asks again for a
+// listed tag the registry does not resolve.
+const listedRetry = 100 * time.Millisecond
+
+// inspectListed is inspect for a tag the repository's tag list just named.
+// A distribution registry lists a tag being written (its directory exists)
+// a moment before it resolves it (its current link is written last), so a
+// not-found is asked once more after listedRetry before the tag counts as
+// deleted meanwhile — otherwise a read right after a publish, as a
+// notification triggers, would miss the version it announces.
+func (b *Backend) inspectListed(ctx context.Context, r repo, path, ref string) (*manifestInfo, error) {
+	info, err := b.inspect(ctx, r, path, ref)
+	if !errors.Is(err, registry.ErrNotFound) {
+		return info, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, err
+	case <-time.After(listedRetry):
+	}
+	return b.inspect(ctx, r, path, ref)
 }
 
 // describe builds the extension from the current version (vs[0], described
@@ -85,15 +124,16 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 		Tags:        splitTags(ann[AnnotationTags]),
 	}}
 	res.versions = []registry.Version{cur}
+	res.digest = info.digest
 	if !all || len(vs) == 1 {
 		return res, nil
 	}
 	rest := make([]*registry.Version, len(vs)-1)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listConcurrency)
+	g.SetLimit(b.concurrency)
 	for i, v := range vs[1:] {
 		g.Go(func() error {
-			vi, err := b.inspect(gctx, r, path, v.Ref)
+			vi, err := b.inspectListed(gctx, r, path, v.Ref)
 			switch {
 			case errors.Is(err, registry.ErrNotFound):
 				return nil
@@ -130,7 +170,38 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 // (ErrForbidden) is left out and logged. Any other failure fails the list
 // with a wrapped kind (ErrUnauthorized, ErrUnavailable, ErrTimeout…).
 func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
-	paths, err := b.store.repositories(ctx, b.namespace+"/")
+	found, err := b.listAll(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	exts := make([]registry.Extension, len(found))
+	for i, res := range found {
+		exts[i] = res.ext
+	}
+	return exts, nil
+}
+
+// ListVersions implements registry.Indexer: every extension of List, each
+// with all the versions Versions would return, in one pass that costs, when
+// nothing changed, one tag listing per repository and no manifest request
+// (see refresh.go).
+func (b *Backend) ListVersions(ctx context.Context) ([]registry.ExtensionVersions, error) {
+	found, err := b.listAll(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]registry.ExtensionVersions, len(found))
+	for i, res := range found {
+		out[i] = registry.ExtensionVersions{Extension: res.ext, Versions: slices.Clone(res.versions)}
+	}
+	return out, nil
+}
+
+// listAll reads every repository of the namespace (with all versions, or
+// only the current one) and returns one result per extension, the
+// preferred repository's when several hold it, sorted by type and name.
+func (b *Backend) listAll(ctx context.Context, all bool) ([]*resolved, error) {
+	paths, err := b.repositories(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,10 +210,10 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 		found = map[string]*resolved{}
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listConcurrency)
+	g.SetLimit(b.concurrency)
 	for _, p := range paths {
 		g.Go(func() error {
-			res, err := b.resolveRepo(gctx, p, false)
+			res, err := b.listRepo(gctx, p, all)
 			switch {
 			case errors.Is(err, errSkip):
 				return nil
@@ -171,14 +242,16 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	exts := make([]registry.Extension, 0, len(found))
+	b.refresh.prune(paths)
+	b.refresh.setOwners(found)
+	out := make([]*resolved, 0, len(found))
 	for _, res := range found {
-		exts = append(exts, res.ext)
+		out = append(out, res)
 	}
-	slices.SortFunc(exts, func(a, b registry.Extension) int {
-		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name))
+	slices.SortFunc(out, func(a, b *resolved) int {
+		return cmp.Or(cmp.Compare(a.ext.Type, b.ext.Type), cmp.Compare(a.ext.Name, b.ext.Name))
 	})
-	return exts, nil
+	return out, nil
 }
 
 // find returns the repository holding the extension (typ, name): the first

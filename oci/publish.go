@@ -95,6 +95,7 @@ func (b *Backend) Publish(ctx context.Context, a Artifact) (ocispec.Descriptor, 
 	if err := target.Tag(ctx, manifest, version); err != nil {
 		return ocispec.Descriptor{}, wrap(err, "Tagging %s:%s", path, version)
 	}
+	b.refresh.forgetRepository(path)
 	b.log.Info("published", "repository", path, "version", version, "digest", manifest.Digest.String())
 	return manifest, nil
 }

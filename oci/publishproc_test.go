@@ -108,3 +108,18 @@ func TestConcurrentPublishProcesses(t *testing.T) {
 		t.Errorf("%d of %d versions landed: %v", len(got), n, got)
 	}
 }
+
+// TestLockFileNeverCollides: the lock of repository "aws" cannot stand in
+// the way of a repository named "aws.lock".
+func TestLockFileNeverCollides(t *testing.T) {
+	root, dir := t.TempDir(), t.TempDir()
+	b := mustLayout(t, root)
+	for _, name := range []string{"aws", "aws.lock"} {
+		file := mustTarGz(t, dir, name+".tar.gz", map[string]string{"n": name})
+		mustPublish(t, b, Artifact{Path: file, Type: registry.Provider, Name: name, Version: "1.0.0"})
+	}
+	exts, err := b.List(testContext(t))
+	if err != nil || len(exts) != 2 {
+		t.Fatalf("List = %v, %v; want aws and aws.lock", exts, err)
+	}
+}

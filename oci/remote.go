@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/errdef"
@@ -50,6 +51,16 @@ type RemoteOptions struct {
 	// PageSize is the page size asked of the catalog and tag list APIs; zero
 	// leaves it to the registry.
 	PageSize int
+	// Concurrency bounds the requests the backend has in flight to the
+	// registry (a download counts until its response headers arrive), and
+	// the repositories List reads at once. Zero means DefaultConcurrency.
+	Concurrency int
+	// Revalidate is how long List trusts an unchanged tag list to mean
+	// unchanged tags before it checks, with one HEAD per repository, that
+	// the current version's tag still names the same manifest: the longest
+	// a version published again (its tag moved) goes unseen by List. Zero
+	// means DefaultRevalidate. See docs/oci.md.
+	Revalidate time.Duration
 }
 
 // NewRemote returns a Backend over a remote OCI registry. It does not
@@ -82,7 +93,7 @@ func NewRemote(opts RemoteOptions) (*Backend, error) {
 	reg.Client = client
 
 	s := &remoteStore{reg: reg, host: reg.Reference.Registry}
-	b, err := newBackend(s, opts.Namespace, opts.Logger)
+	b, err := newBackend(s, opts.Namespace, opts.Logger, tuning{concurrency: opts.Concurrency, revalidate: opts.Revalidate})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,16 @@ import (
 // (which works with script execution disabled), parsed.
 func dom(tb *tab) page {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	var s string
+	var err error
+	// A page being replaced by a navigation has no node to read for a
+	// moment: try again then.
+	for range 50 {
+		if s, err = chromedp.Run(tb.ctx, chromedp.OuterHTML(chromedp.CSS("html"))); err == nil || tb.ctx.Err() != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		tb.t.Fatal(err)
 	}

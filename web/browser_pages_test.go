@@ -88,6 +88,13 @@ func TestBrowserHomeFiltersAndSearch(t *testing.T) {
 	if h1 := eval[string](tb, `document.querySelector("h1").textContent`); !strings.Contains(h1, "kube") {
 		t.Errorf("the heading after typing is %q", h1)
 	}
+	// The filters now narrow the search, keeping the words typed.
+	tb.do(chromedp.Click(chromedp.CSS(`nav.filters a[href="/search?q=kube&type=cluster"]`)))
+	tb.waitLocation("/search?q=kube&type=cluster")
+	waitCards(tb, nil)
+	if empty := eval[string](tb, `document.querySelector("#results .empty").textContent`); !strings.Contains(empty, "No extension matches") {
+		t.Errorf("an empty result says %q", empty)
+	}
 
 	// The keyboard alone: Tab to the search box, type, Enter.
 	tb.open("/")

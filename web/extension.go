@@ -113,8 +113,11 @@ func (p *Pages) extension(w http.ResponseWriter, r *http.Request) {
 				Checksum:      clip(v.Checksum, maxFieldLen),
 				ShortChecksum: shortChecksum(v.Checksum),
 				Download:      downloadPath(ext.Type, ext.Name, v.Version),
-				Prerelease:    isPrerelease(v.Version),
+				Prerelease:    v.Prerelease || isPrerelease(v.Version),
 				Current:       v.Version == ext.Version,
+			}
+			if row.Current && row.Prerelease {
+				page.Prerelease = true // marked so in its source, whatever its version says
 			}
 			row.Curl, row.Pull = commands(base, ext.Type, ext.Name, v.Version)
 			page.Versions = append(page.Versions, row)

@@ -19,8 +19,33 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testserver.StopSharedRegistries()
+	testserver.StopSharedGiteas()
 	stopBrowser()
 	os.Exit(code)
+}
+
+// benchServe runs `serve --demo` for a benchmark and returns its base URL.
+func benchServe(b *testing.B) string {
+	b.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = b.TempDir()
+	st, err := app.NewOCI(cfg, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := app.PublishExamples(b.Context(), st, "../examples"); err != nil {
+		b.Fatal(err)
+	}
+	a, err := app.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return "http://" + a.Addr()
 }
 
 // demoConfig is the configuration `serve --demo` runs with, on a loopback
@@ -102,7 +127,7 @@ func get(t *testing.T, url string, status int) page {
 	t.Helper()
 	p := fetch(t, http.MethodGet, url)
 	if p.status != status {
-		t.Fatalf("GET %s: status %d, want %d\n%.2000s", url, p.status, status, p.body)
+		t.Fatalf("GET %.200s: status %d, want %d\n%.2000s", url, p.status, status, p.body)
 	}
 	return p
 }

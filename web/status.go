@@ -14,7 +14,7 @@ import (
 
 // statusFresh is how long a reading of the sources' health is reused:
 // pages show which sources fail without probing them on every view.
-const statusFresh = 10 * time.Second
+const statusFresh = 15 * time.Second
 
 // statusWait bounds how long a page waits for a fresh reading; a source
 // that does not answer within it is shown as not answering.

@@ -122,7 +122,8 @@ type service struct {
 	code   int
 }
 
-var listeningRE = regexp.MustCompile(`msg="extension registry listening" addr=(\S+)`)
+// listeningRE finds the address in the text or the JSON log line.
+var listeningRE = regexp.MustCompile(`msg="extension registry listening" addr=(\S+)|"msg":"extension registry listening","addr":"([^"]+)"`)
 
 // startService starts the binary with args (a serve command listening on
 // 127.0.0.1:0) and waits until it logs its address. It is killed when the
@@ -147,7 +148,7 @@ func startService(t *testing.T, dir string, env []string, args ...string) *servi
 			fmt.Fprintln(s.stderr, line)
 			if m := listeningRE.FindStringSubmatch(line); m != nil {
 				select {
-				case addr <- m[1]:
+				case addr <- m[1] + m[2]:
 				default:
 				}
 			}

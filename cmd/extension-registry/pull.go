@@ -53,6 +53,9 @@ no file behind. A progress bar is shown on stderr when it is a terminal.`,
 		if err != nil {
 			return err
 		}
+		if !res.Verified {
+			fmt.Fprintf(cmd.ErrOrStderr(), "extension-registry: warning: %s@%s: the registry publishes no checksum for it; saved unverified\n", r, res.Version)
+		}
 		if cf.output == "json" {
 			return encodeJSON(cmd.OutOrStdout(), pullResult{Path: path, Checksum: res.Checksum, Size: res.Size})
 		}
@@ -84,7 +87,11 @@ func pull(cmd *cobra.Command, c *client.Client, r ref, dir string) (*client.Down
 	var bar *progressbar.ProgressBar
 	if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = func(size int64) io.Writer {
-			bar = newBar(f, r.String(), size)
+			what := r.String()
+			if r.version != "" {
+				what += "@" + r.version
+			}
+			bar = newBar(f, what, size)
 			return bar
 		}
 	}

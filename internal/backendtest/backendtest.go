@@ -25,7 +25,9 @@
 //   - within one source, when "aws_prov" and "aws_provider" both exist,
 //     "aws_prov" wins for List, Get, Versions and Open;
 //   - a cancelled context fails every call promptly with an error that
-//     errors.Is(err, context.Canceled).
+//     errors.Is(err, context.Canceled);
+//   - a backend that implements registry.Indexer answers ListVersions as
+//     List and Versions would.
 package backendtest
 
 import (
@@ -51,6 +53,18 @@ type Release struct {
 	Description string
 	// Data is the archive (.tar.gz bytes).
 	Data []byte
+	// Prerelease flags a version with a stable tag as a pre-release, for
+	// seeders that implement PrereleaseFlagger; others never get it set.
+	Prerelease bool
+}
+
+// PrereleaseFlagger is implemented by seeders whose backend can mark a
+// version a pre-release other than by its tag (Gitea's release flag). The
+// suite then checks that such a version is carried as a pre-release and is
+// not current while a stable version exists.
+type PrereleaseFlagger interface {
+	Seeder
+	FlagsPrereleases()
 }
 
 // Seeder publishes releases into the backend it was made with.
@@ -94,11 +108,13 @@ func Run(t *testing.T, newBackend Factory, opts ...Option) {
 		{"ListAndGet", testListAndGet},
 		{"VersionsOrder", testVersionsOrder},
 		{"PreReleaseOnly", testPreReleaseOnly},
+		{"PreReleaseFlag", testPreReleaseFlag},
 		{"Downloads", testDownloads},
 		{"NotFound", testNotFound},
 		{"SuffixNaming", testSuffixNaming},
 		{"Shadowing", testShadowing},
 		{"Cancellation", testCancellation},
+		{"Indexer", testIndexer},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

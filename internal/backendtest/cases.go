@@ -110,6 +110,27 @@ func testPreReleaseOnly(t *testing.T, b registry.Backend, s Seeder) {
 	}
 }
 
+// testPreReleaseFlag: a version flagged as a pre-release (with a stable
+// tag) is carried as one and is not current while a stable one exists.
+func testPreReleaseFlag(t *testing.T, b registry.Backend, s Seeder) {
+	if _, ok := s.(PrereleaseFlagger); !ok {
+		t.Skipf("%T cannot flag a pre-release other than by its tag", s)
+	}
+	publish(t, s, "flag_taskserv", registry.Taskserv, "Flagged", "1.0.0")
+	s.Publish(t, Release{Repo: "flag_taskserv", Type: registry.Taskserv, Tag: "1.1.0", Description: "Flagged", Data: Archive(t, "flag 1.1.0"), Prerelease: true})
+	e, err := b.Get(testContext(t), registry.Taskserv, "flag")
+	if err != nil || e.Version != "1.0.0" {
+		t.Errorf("Get = %s, %v; want the stable 1.0.0, not the flagged 1.1.0", e.Version, err)
+	}
+	vs, err := b.Versions(testContext(t), registry.Taskserv, "flag")
+	if err != nil || !slices.Equal(versionStrings(vs), []string{"1.1.0", "1.0.0"}) {
+		t.Fatalf("Versions = %v, %v; want [1.1.0 1.0.0]", versionStrings(vs), err)
+	}
+	if !vs[0].Prerelease || vs[1].Prerelease {
+		t.Errorf("Prerelease = %v, %v; want true for the flagged 1.1.0 only", vs[0].Prerelease, vs[1].Prerelease)
+	}
+}
+
 // testDownloads: every version downloads exactly its bytes, and the
 // archive's checksum is theirs.
 func testDownloads(t *testing.T, b registry.Backend, s Seeder) {

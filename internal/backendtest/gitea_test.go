@@ -56,6 +56,9 @@ type giteaSeeder struct {
 	repos map[string]bool
 }
 
+// FlagsPrereleases: Gitea's releases have an "is pre-release" flag.
+func (g *giteaSeeder) FlagsPrereleases() {}
+
 func (g *giteaSeeder) Publish(tb testing.TB, r backendtest.Release) {
 	tb.Helper()
 	g.mu.Lock()
@@ -68,7 +71,7 @@ func (g *giteaSeeder) Publish(tb testing.TB, r backendtest.Release) {
 	sum := strings.TrimPrefix(backendtest.Checksum(r.Data), "sha256:")
 	g.s.Release(g.org, r.Repo, testserver.Release{
 		Tag:        r.Tag,
-		Prerelease: strings.Contains(r.Tag, "-"),
+		Prerelease: r.Prerelease || strings.Contains(r.Tag, "-"),
 		Assets: []testserver.Asset{
 			{Name: archive, Data: r.Data},
 			{Name: "checksums.txt", Data: fmt.Appendf(nil, "%s  %s\n", sum, archive)},

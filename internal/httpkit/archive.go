@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -37,8 +38,14 @@ var errStalled = errors.New("the backend sent nothing for too long")
 // latest read, up to holdBack bytes) is held back until the backend's
 // verifying reader ends cleanly, so that an archive failing its size or
 // digest check is a failed transfer for every client (see
-// copyHoldingBack). The caller closes arc.Body.
+// copyHoldingBack). An archive whose Body is an *os.File with a checksum
+// (a verified blob of the blob cache) is served from the file instead, with
+// Range and an ETag (see serveArchiveFile). The caller closes arc.Body.
 func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive, log *slog.Logger, attrs ...any) {
+	if f, ok := arc.Body.(*os.File); ok && arc.Checksum != "" {
+		serveArchiveFile(w, r, arc, f) // a verified blob on disk: Range, ETag
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	if arc.Size >= 0 {
@@ -65,7 +72,7 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	}
 	if err != nil {
 		if log != nil {
-			log.Warn("download interrupted", append([]any{"path", r.URL.Path, "error", err}, attrs...)...)
+			log.Warn("download interrupted", append([]any{"path", Excerpt(r.URL.Path), "error", err}, attrs...)...)
 		}
 		panic(http.ErrAbortHandler)
 	}

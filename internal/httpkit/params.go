@@ -10,7 +10,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -21,17 +20,6 @@ import (
 // spaces) counts as absent.
 func Query(r *http.Request, name string) string {
 	return strings.TrimSpace(r.URL.Query().Get(name))
-}
-
-// CheckQuery reports a query string that does not parse whole: a pair
-// with an invalid escape ("type=%zz") or a semicolon ("limit=1;offset=2"),
-// which url.Values would silently drop, answering unfiltered. The error is
-// of kind registry.ErrInvalid and quotes no more than a bounded excerpt.
-func CheckQuery(r *http.Request) error {
-	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-		return registry.Errorf(registry.ErrInvalid, "Invalid query string %s: every parameter must be name=value, separated by &, with valid %%-escapes", Quote(r.URL.RawQuery))
-	}
-	return nil
 }
 
 // Int reads a whole-number parameter of at least min, or def when absent.

@@ -3,7 +3,8 @@ package httpkit
 import (
 	"errors"
 	"math"
-	"time"
+
+	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // DefaultRetryAfter is the Retry-After, in seconds, of a 429 answer when
@@ -13,22 +14,20 @@ const DefaultRetryAfter = 30
 // maxRetryAfter bounds a delay a backend names: an hour.
 const maxRetryAfter = 3600
 
-// retryAfterer is an error that carries the delay a backend asked for
-// (its Retry-After).
-type retryAfterer interface {
-	RetryAfter() time.Duration
-}
-
 // RetryAfter returns the whole seconds a client should wait after a 429
-// caused by err: the delay the backend asked for when an error in err's
-// chain carries one (a RetryAfter() time.Duration method), rounded up and
-// at most an hour, else DefaultRetryAfter.
+// caused by err: the delay the backend asked for (registry.RetryAfter, or
+// an error in the chain implementing registry.RetryAfterError), rounded up
+// and at most an hour, else DefaultRetryAfter.
 func RetryAfter(err error) int {
-	var ra retryAfterer
-	if errors.As(err, &ra) {
-		if d := ra.RetryAfter(); d > 0 {
-			return int(min(math.Ceil(d.Seconds()), maxRetryAfter))
+	d, ok := registry.RetryAfter(err)
+	if !ok {
+		var ra registry.RetryAfterError
+		if errors.As(err, &ra) {
+			d, ok = ra.RetryAfter(), true
 		}
 	}
-	return DefaultRetryAfter
+	if !ok || d <= 0 {
+		return DefaultRetryAfter
+	}
+	return int(min(math.Ceil(d.Seconds()), maxRetryAfter))
 }

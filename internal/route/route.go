@@ -10,14 +10,14 @@ import (
 	"net/http"
 	"time"
 
-	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/internal/httpkit"
 	"github.com/provisioning-platform/extension-registry/metrics"
 )
 
-// FailFunc writes an error answer of the face's own format: 400 (a query
-// string that does not parse), 404, 405 or 500. message quotes client
-// input only as a bounded excerpt.
+// FailFunc writes an error answer of the face's own format: 404, 405 or
+// 500. message quotes client input only as a bounded excerpt. (A query
+// string that does not parse whole is refused before any route, by the
+// server edge: internal/edge.)
 type FailFunc func(w http.ResponseWriter, r *http.Request, status int, message string)
 
 // Router registers routes on Mux. Metrics and Log may be nil.
@@ -46,10 +46,6 @@ func (rt *Router) Get(pattern string, h http.HandlerFunc) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", allow)
 			rt.Fail(w, r, http.StatusMethodNotAllowed, "Method "+httpkit.Excerpt(r.Method)+" is not allowed on "+httpkit.Excerpt(r.URL.Path))
-			return
-		}
-		if err := httpkit.CheckQuery(r); err != nil {
-			rt.Fail(w, r, http.StatusBadRequest, registry.PublicMessage(err))
 			return
 		}
 		h(w, r)

@@ -83,30 +83,16 @@ func TestRouter(t *testing.T) {
 	}
 }
 
-// TestMalformedQuery checks that a query string url.Values would drop in
-// part (an invalid escape, a semicolon) is refused with the face's 400, and
-// that neither a long method nor a long path is echoed whole.
-func TestMalformedQuery(t *testing.T) {
+// TestEchoBounded checks that neither a long method nor a long path is
+// echoed whole in the router's own answers.
+func TestEchoBounded(t *testing.T) {
 	rt, mux, _ := newRouter()
-	rt.Get("/items", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("unfiltered")) })
+	rt.Get("/items", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("items")) })
 	rt.NotFound("/")
-	for _, q := range []string{"type=%zz", "limit=1;offset=2", "a=1&b=%", "%zz=1"} {
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/items?"+q, nil))
-		if rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), "unfiltered") {
-			t.Errorf("?%s: %d %q, want a 400", q, rec.Code, rec.Body)
-		}
-	}
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/items?type=provider&limit=2", nil))
-	if rec.Code != http.StatusOK {
-		t.Errorf("a sound query: %d %q", rec.Code, rec.Body)
-	}
 	long := strings.Repeat("a", 10000)
 	for _, req := range []*http.Request{
 		httptest.NewRequest("GET", "/"+long, nil),
 		httptest.NewRequest(strings.ToUpper(long), "/items", nil),
-		httptest.NewRequest("GET", "/items?q=%zz"+long, nil),
 	} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)

@@ -17,23 +17,38 @@ import (
 const Redacted = "[redacted]"
 
 // Value is a secret string. The zero Value is unset.
+//
+// The string is held behind a pointer so that even where fmt cannot call
+// the methods below — a Value in an unexported struct field, printed with
+// %v or %+v — it prints an address, never the characters. Compare Values
+// with Reveal, not ==.
 type Value struct {
-	s string
+	p *string
 }
 
 // New wraps s. New("") is the unset Value.
-func New(s string) Value { return Value{s: s} }
+func New(s string) Value {
+	if s == "" {
+		return Value{}
+	}
+	return Value{p: &s}
+}
 
 // Reveal returns the secret itself. Call it only where the value is handed
 // to the party that needs it (an HTTP header, a client option).
-func (v Value) Reveal() string { return v.s }
+func (v Value) Reveal() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
 
 // IsSet reports whether the value is non-empty.
-func (v Value) IsSet() bool { return v.s != "" }
+func (v Value) IsSet() bool { return v.p != nil && *v.p != "" }
 
 // shown is what every printing path uses: Redacted when set, "" when unset.
 func (v Value) shown() string {
-	if v.s == "" {
+	if !v.IsSet() {
 		return ""
 	}
 	return Redacted

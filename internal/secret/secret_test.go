@@ -53,6 +53,27 @@ func TestNeverPrintsValue(t *testing.T) {
 	}
 }
 
+// TestUnexportedFieldNeverPrintsValue: fmt does not call the methods of
+// a Value held in an unexported field, and still must not show it.
+func TestUnexportedFieldNeverPrintsValue(t *testing.T) {
+	type creds struct {
+		user  string
+		token Value
+	}
+	c := creds{user: "robot", token: New(raw)}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(verb, c); strings.Contains(out, raw) {
+			t.Errorf("%s of a struct with an unexported Value: %s", verb, out)
+		}
+		if out := fmt.Sprintf(verb, &c); strings.Contains(out, raw) {
+			t.Errorf("%s of a pointer to it: %s", verb, out)
+		}
+	}
+	if c.token.Reveal() != raw {
+		t.Fatal("Reveal lost the value")
+	}
+}
+
 func TestUnsetPrintsEmpty(t *testing.T) {
 	var v Value
 	if v.IsSet() || v.Reveal() != "" {

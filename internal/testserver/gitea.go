@@ -225,6 +225,11 @@ ENABLED = false
 
 [migrations]
 ALLOW_LOCALNETWORKS = true
+
+[webhook]
+; Webhooks may be delivered to the registry under test on loopback.
+ALLOWED_HOST_LIST = loopback
+DELIVER_TIMEOUT = 5
 `, g.Dir, port, host, randomHex(32), "itk-"+randomHex(40), opts.MaxResponseItems)
 	return os.WriteFile(g.configFile(), []byte(ini), 0o600)
 }

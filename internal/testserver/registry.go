@@ -41,6 +41,10 @@ type RegistryOptions struct {
 	// Htpasswd protects the registry with basic authentication: a generated
 	// user and password in a bcrypt htpasswd file.
 	Htpasswd bool
+	// NotifyURL, when set, makes the registry post its event notifications
+	// (distribution's notifications.endpoints) to this URL, with
+	// NotifyAuthorization as the Authorization header when set.
+	NotifyURL, NotifyAuthorization string
 }
 
 // StartRegistry starts a registry for one test (the binary named by
@@ -115,7 +119,7 @@ storage:
 http:
   addr: %s
   secret: %s
-%s`, filepath.Join(dir, "data"), host, randomHex(16), auth)
+%s%s`, filepath.Join(dir, "data"), host, randomHex(16), auth, notifications(opts))
 		configFile := filepath.Join(dir, "config.yml")
 		if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 			return nil, err
@@ -128,6 +132,20 @@ http:
 		}
 	}
 	return nil, lastErr
+}
+
+// notifications is the registry's notifications section for opts, or "".
+// Deliveries are retried quickly (a test waits for them), at most 3 at a
+// time per endpoint.
+func notifications(opts RegistryOptions) string {
+	if opts.NotifyURL == "" {
+		return ""
+	}
+	headers := ""
+	if opts.NotifyAuthorization != "" {
+		headers = fmt.Sprintf("      headers:\n        Authorization: [%q]\n", opts.NotifyAuthorization)
+	}
+	return fmt.Sprintf("notifications:\n  endpoints:\n    - name: extreg-test\n      url: %s\n%s      timeout: 2s\n      threshold: 3\n      backoff: 100ms\n", opts.NotifyURL, headers)
 }
 
 // run starts the registry and waits until /v2/ answers.

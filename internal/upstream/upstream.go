@@ -1,7 +1,9 @@
-// Package upstream classifies the failures of the servers the backends talk
-// to (Gitea, OCI registries) into the registry's error kinds, so that every
-// backend reports a refused credential, a missing repository or an
-// unreachable server the same way.
+// Package upstream holds what every backend does the same way toward the
+// servers it talks to (Gitea, OCI registries): it classifies their failures
+// into the registry's error kinds, so that every backend reports a refused
+// credential, a missing repository or an unreachable server the same way,
+// and it retries the answers that say "try again later" under one policy
+// (Retry).
 package upstream
 
 import (

@@ -1,0 +1,71 @@
+package oci
+
+import (
+	"context"
+	"io"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/semaphore"
+)
+
+// DefaultConcurrency bounds the requests one Backend has in flight toward
+// its store when no Concurrency is configured.
+const DefaultConcurrency = 8
+
+// limitedRepo holds a slot of the backend's semaphore for each request to
+// the repository until its answer arrives. A download's body streams after
+// Fetch returns and holds no slot, so downloads never starve the listings.
+type limitedRepo struct {
+	repo
+	sem *semaphore.Weighted
+}
+
+func (l limitedRepo) Tags(ctx context.Context, last string, fn func(tags []string) error) error {
+	if err := l.sem.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	defer l.sem.Release(1)
+	return l.repo.Tags(ctx, last, fn)
+}
+
+func (l limitedRepo) Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error) {
+	if err := l.sem.Acquire(ctx, 1); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer l.sem.Release(1)
+	return l.repo.Resolve(ctx, reference)
+}
+
+func (l limitedRepo) Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCloser, error) {
+	if err := l.sem.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	defer l.sem.Release(1)
+	return l.repo.Fetch(ctx, target)
+}
+
+// fingerprint passes the layout store's exact fingerprint through.
+func (l limitedRepo) fingerprint() (string, bool) {
+	if f, ok := l.repo.(exactFingerprinter); ok {
+		return f.fingerprint()
+	}
+	return "", false
+}
+
+// open opens the repository at path behind the backend's semaphore.
+func (b *Backend) open(ctx context.Context, path string) (repo, error) {
+	r, err := b.store.open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return limitedRepo{repo: r, sem: b.sem}, nil
+}
+
+// repositories lists the namespace's repositories behind the semaphore.
+func (b *Backend) repositories(ctx context.Context) ([]string, error) {
+	if err := b.sem.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	defer b.sem.Release(1)
+	return b.store.repositories(ctx, b.namespace+"/")
+}
