@@ -290,7 +290,6 @@ func TestBadInput(t *testing.T) {
 // lands, so that the case guards it from then on.
 var needsFix = map[string]string{
 	// TestFaults
-	"list while down": "helper D: lists keep answering from the index while a backend is down (the index is not wired into app.New yet)",
 	"429 with Retry-After": "helper A: a retry whose Retry-After would pass the request's deadline gives the 429 back at once " +
 		"(today two retries after Retry-After: 1 spend the 2 s budget and the client gets 503)",
 }
