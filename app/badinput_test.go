@@ -179,7 +179,7 @@ func pageBadCases() []badCase {
 	}{
 		{"/extensions//aws", 404}, {"/extensions/provider/" + strings.Repeat("n", 10000), 404}, {"/search?q=%zz", 400},
 		{"/search?q=a&q=b", 400}, {"/search?q=a;b", 400}, {"/static/../app.go", 404}, {"/extensions/provider/aws%2Fx", 400},
-		{"/extensions/provider/aws/1.0.0+%ZZ", 400}, {"/?type=" + strings.Repeat("t", 5000), 400}, {"/?q=%zz", 400}, {"/?page=1&page=2", 400},
+		{"/extensions/provider/aws/1.0.0+%ZZ", 400}, {"/?type=" + strings.Repeat("t", 5000), 414}, {"/?q=%zz", 400}, {"/?page=1&page=2", 400},
 	} {
 		cs = append(cs, badCase{name: "page " + excerptOf(c.target), method: "GET", target: c.target, want: c.want})
 	}

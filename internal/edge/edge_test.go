@@ -91,7 +91,7 @@ func TestRequestChecks(t *testing.T) {
 		{"/api/v1/extensions?type=provider&type=taskserv", 400, "v1", "more than once"},
 		{"/api/v1/extensions?%zz=1", 400, "v1", "name"},
 		{"/api/v1/extensions?=x", 400, "v1", "no name"},
-		{"/api/v1/extensions/search?q=" + long, 400, "v1", "longer than the 4096"},
+		{"/api/v1/extensions/search?q=" + long, 414, "v1", "longer than the 4096"},
 		{"/api/v1/" + strings.Repeat("ab/", 1000), 414, "v1", "longer than the 2048"},
 		{"/connectors/oci/extensions?page=1&page=2", 400, "connector", "more than once"},
 		{"/api/v1/extensions?" + strings.Repeat("a=1&", 0) + manyParams(40), 400, "v1", "Too many"},

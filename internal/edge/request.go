@@ -75,7 +75,7 @@ func checkQuery(raw string) (int, string) {
 		return 0, ""
 	}
 	if len(raw) > MaxQuery {
-		return http.StatusBadRequest, fmt.Sprintf("Query string of %d bytes is longer than the %d allowed", len(raw), MaxQuery)
+		return http.StatusRequestURITooLong, fmt.Sprintf("Query string of %d bytes is longer than the %d allowed", len(raw), MaxQuery)
 	}
 	seen := map[string]bool{}
 	n := 0
