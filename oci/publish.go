@@ -106,7 +106,7 @@ func (b *Backend) validate(a Artifact) (string, map[string]string, error) {
 	if _, err := registry.ParseType(string(a.Type)); err != nil {
 		return "", nil, err
 	}
-	if !validComponent(a.Name) {
+	if !registry.ValidOCIComponent(a.Name) {
 		return "", nil, invalid("Invalid extension name %q: must be lowercase letters, digits and . _ - (starting and ending with a letter or digit)", a.Name)
 	}
 	sv, err := registry.ParseVersion(a.Version)
