@@ -147,6 +147,9 @@ func (s *Store) Holder(ctx context.Context, src registry.Source) (string, error)
 	return tok, nil
 }
 
+// ID is the name of this replica in the lock's token.
+func (s *Store) ID() string { return s.id }
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -155,5 +158,5 @@ func randomHex(n int) string {
 
 func defaultID() string {
 	host, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(3))
 }
