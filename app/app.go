@@ -106,7 +106,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if hooksHandler != nil {
 		hooksHandler.Register(mux)
 	}
-	httpapi.RegisterProbes(mux, &startupReadiness{cat: cat}, m)
+	httpapi.RegisterProbes(mux, cat, m)
 	httpapi.RegisterOpenAPI(mux, m)
 	connector.RegisterOpenAPI(mux, m)
 	// The pages for people (/, /search, /extensions/…), before the v1 catch-all.
@@ -126,7 +126,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		release()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv, eln, e, err := newServer(cfg, mux, ln, log, pageFaces(pages)...)
+	srv, eln, e, err := newServer(cfg, mux, ln, reg, log, pageFaces(pages)...)
 	if err != nil {
 		_ = ln.Close()
 		release()

@@ -33,9 +33,10 @@ func LayoutRoot(dataDir string) string { return filepath.Join(dataDir, "oci") }
 func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Backend, error) {
 	if cfg.OCI.Registry == "" {
 		return oci.NewLayout(oci.LayoutOptions{
-			Root:      LayoutRoot(cfg.DataDir),
-			Namespace: cfg.OCI.Namespace,
-			Logger:    log,
+			Root:        LayoutRoot(cfg.DataDir),
+			Namespace:   cfg.OCI.Namespace,
+			Logger:      log,
+			Concurrency: cfg.Index.Concurrency,
 		})
 	}
 	if rt == nil {
@@ -56,6 +57,7 @@ func NewOCI(cfg config.Config, rt http.RoundTripper, log *slog.Logger) (*oci.Bac
 		Repositories: cfg.OCI.Repositories,
 		Transport:    rt,
 		Logger:       log,
+		Concurrency:  cfg.Index.Concurrency, // contract §8: index.concurrency bounds each backend
 	})
 }
 
@@ -81,6 +83,7 @@ func newBackends(cfg config.Config, shared http.RoundTripper, m *metrics.Metrics
 				Password:      cfg.Gitea.Password.Reveal(),
 				HTTPClient:    &http.Client{Transport: m.InstrumentTransport("gitea", rt)},
 				Logger:        log.With("backend", "gitea"),
+				Concurrency:   cfg.Index.Concurrency, // contract §8: index.concurrency bounds each backend
 			})
 			if err != nil {
 				return nil, fmt.Errorf("gitea backend: %w", err)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/connector"
 	"github.com/provisioning-platform/extension-registry/httpapi"
@@ -19,7 +21,7 @@ import (
 // newServer wraps mux and ln in the server edge (request checks, limits,
 // rate limiting, each refusal in the body of the face the path belongs to)
 // and returns the http.Server with every phase of a request bounded.
-func newServer(cfg config.Config, mux http.Handler, ln net.Listener, log *slog.Logger, faces ...edge.Face) (*http.Server, net.Listener, *edge.Edge, error) {
+func newServer(cfg config.Config, mux http.Handler, ln net.Listener, reg prometheus.Registerer, log *slog.Logger, faces ...edge.Face) (*http.Server, net.Listener, *edge.Edge, error) {
 	s := cfg.Server
 	e, err := edge.New(edge.Options{
 		Faces:          append([]edge.Face{{Prefix: connector.Prefix + "/", Fail: connector.WriteStatus}}, faces...),
@@ -33,10 +35,11 @@ func newServer(cfg config.Config, mux http.Handler, ln net.Listener, log *slog.L
 			Burst:          cfg.RateLimit.Burst,
 			TrustedProxies: cfg.RateLimit.TrustedProxies,
 		},
-		Logger: log.With("component", "edge"),
+		Registerer: reg,
+		Logger:     log.With("component", "edge"),
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("config: rate_limit.trusted_proxies: %w", err)
+		return nil, nil, nil, fmt.Errorf("server edge: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           e.Handler(mux),

@@ -54,8 +54,13 @@ func main() {
 	if err := ensureTools(); err != nil {
 		log.Fatal(err)
 	}
-	res, err := run(context.Background(), cfg)
+	dir, err := os.MkdirTemp("", "extreg-bench-")
 	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := run(context.Background(), cfg, dir)
+	if err != nil {
+		os.RemoveAll(dir)
 		log.Fatal(err)
 	}
 	printTable(os.Stdout, res)
@@ -67,6 +72,8 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("\nwritten to %s\n", *out)
+	fmt.Fprintf(os.Stderr, "bench: removing %s\n", dir)
+	os.RemoveAll(dir)
 }
 
 // ensureTools installs the distribution registry (scripts/install-tools.sh)
@@ -164,14 +171,10 @@ type downloadResult struct {
 	BlobCacheHit bool    `json:"second_from_blob_cache"`
 }
 
-func run(ctx context.Context, cfg config) (*results, error) {
+// run measures everything, working under dir (the caller removes it).
+func run(ctx context.Context, cfg config, dir string) (*results, error) {
 	res := &results{When: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Config: cfg,
 		SeedSeconds: map[string]float64{}, ColdStart: map[string]float64{}}
-	dir, err := os.MkdirTemp("", "extreg-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
 	step := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 
 	step("starting the distribution registry")

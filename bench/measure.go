@@ -203,6 +203,11 @@ func download(ctx context.Context, bin string, sd *seeder, reg *distRegistry, di
 	res.Download.DirectMiBps, res.Download.FirstMiBps, res.Download.SecondMiBps = direct, first, second
 	res.Download.FirstRatio, res.Download.SecondRatio = first/direct, second/direct
 	res.Download.PeakRSSMiB = float64(svc.peakRSS()) / (1 << 20)
-	res.Notes = append(res.Notes, "The second download goes to the backend again unless a blob cache is wired into catalog.Options.Blobs.")
+	if m, err := fetch(svc.url + "/api/v1/metrics"); err == nil {
+		res.Download.BlobCacheHit = strings.Contains(string(m), "\nblob_cache_hits_total 1\n")
+	}
+	if !res.Download.BlobCacheHit {
+		res.Notes = append(res.Notes, "The second download did not come from the blob cache (none configured, or it missed).")
+	}
 	return nil
 }

@@ -30,8 +30,8 @@ func printTable(w io.Writer, r *results) {
 	}
 	fmt.Fprintln(w, ")")
 	d := r.Download
-	fmt.Fprintf(w, "\n(d) %d MiB download: direct %.0f MiB/s, first %.0f MiB/s (%.2f×), second %.0f MiB/s (%.2f×), registry peak RSS %.0f MiB\n",
-		d.MiB, d.DirectMiBps, d.FirstMiBps, d.FirstRatio, d.SecondMiBps, d.SecondRatio, d.PeakRSSMiB)
+	fmt.Fprintf(w, "\n(d) %d MiB download: direct %.0f MiB/s, first %.0f MiB/s (%.2f×), second %.0f MiB/s (%.2f×, from the blob cache: %t), registry peak RSS %.0f MiB\n",
+		d.MiB, d.DirectMiBps, d.FirstMiBps, d.FirstRatio, d.SecondMiBps, d.SecondRatio, d.BlobCacheHit, d.PeakRSSMiB)
 	e := r.Refresh
 	fmt.Fprintf(w, "\n(e) per refresh with nothing changed (%d extensions, %d refreshes): %d requests: %d tag listings (%.2f per repository), %d manifest GETs, %d manifest HEADs, %d blob requests, %.0f catalog pages (every repository of the registry, 100 a page)\n",
 		e.Extensions, e.Refreshes, e.PerRefresh.Total, e.PerRefresh.Tags, e.TagsPerRepo, e.PerRefresh.ManifestGet, e.PerRefresh.ManifestHead, e.PerRefresh.Blobs, e.CatalogPages)

@@ -35,8 +35,10 @@ type view struct {
 	list     []registry.Extension
 	docs     []searchDoc
 	filtered sync.Map // Filter → []int (indexes into list)
-	allOnce  sync.Once
-	allIdx   []int
+	// corpus is every document's text end to end, starts where each
+	// begins (see buildCorpus).
+	corpus   string
+	starts   []int32
 	shadowed map[string]bool
 }
 
@@ -146,6 +148,7 @@ func (c *Catalog) rebuild() *view {
 		}
 		v.docs[i] = d
 	}
+	v.buildCorpus()
 	ix.gen++
 	v.gen = ix.gen
 	ix.view = v

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"sort"
 	"strings"
 
 	registry "github.com/provisioning-platform/extension-registry"
@@ -49,25 +50,41 @@ func (v *view) filter(f Filter) (exts []registry.Extension, idx []int, err error
 }
 
 // search ranks the view's extensions of typ (all when empty) against q
-// as Search documents, using the pre-computed lower-case text, and
-// returns the first limit matches (all when limit < 0) and their number.
+// as Search documents and returns the first limit matches (all when
+// limit < 0) and their number. It scans the view's corpus (every
+// document's lower-case text, one after the other) with strings.Index,
+// so that only the documents that contain q are ranked.
 func (v *view) search(q string, typ registry.Type, limit int) ([]registry.Extension, int, error, bool) {
-	_, idx, err, handled := v.filter(Filter{Type: typ})
-	if !handled || err != nil {
+	if _, _, err, handled := v.filter(Filter{Type: typ}); !handled || err != nil {
 		return nil, 0, err, handled
-	}
-	if idx == nil { // the unfiltered list
-		idx = v.all()
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
 	// One bucket per rank, each in list order: the order a stable sort by
 	// rank gives, in one pass.
 	var buckets [5][]int32
 	n := 0
-	for _, i := range idx {
+	add := func(i int) {
+		if typ != "" && v.list[i].Type != typ {
+			return
+		}
 		if r := v.docs[i].rank(q); r >= 0 {
 			buckets[r] = append(buckets[r], int32(i))
 			n++
+		}
+	}
+	if q == "" || strings.ContainsAny(q, docSeparators) {
+		for i := range v.list {
+			add(i)
+		}
+	} else {
+		for pos := 0; pos < len(v.corpus); {
+			j := strings.Index(v.corpus[pos:], q)
+			if j < 0 {
+				break
+			}
+			i := v.docAt(pos + j)
+			add(i)
+			pos = int(v.starts[i+1])
 		}
 	}
 	if limit < 0 || limit > n {
@@ -83,6 +100,36 @@ func (v *view) search(q string, typ registry.Type, limit int) ([]registry.Extens
 		}
 	}
 	return out, n, nil, true
+}
+
+// docSeparators end the fields and documents of a view's corpus; a query
+// holding one is matched document by document.
+const docSeparators = "\x00\x01"
+
+// buildCorpus lays the documents end to end: name, tags and description,
+// each ended by \x01, each document by \x00; starts[i] is where document i
+// begins, starts[len] the corpus's length.
+func (v *view) buildCorpus() {
+	var b strings.Builder
+	v.starts = make([]int32, len(v.docs)+1)
+	for i, d := range v.docs {
+		v.starts[i] = int32(b.Len())
+		b.WriteString(d.name)
+		b.WriteByte(1)
+		for _, t := range d.tags {
+			b.WriteString(t)
+			b.WriteByte(1)
+		}
+		b.WriteString(d.desc)
+		b.WriteByte(0)
+	}
+	v.starts[len(v.docs)] = int32(b.Len())
+	v.corpus = b.String()
+}
+
+// docAt returns the document the corpus offset off falls in.
+func (v *view) docAt(off int) int {
+	return sort.Search(len(v.docs), func(i int) bool { return int(v.starts[i+1]) > off })
 }
 
 // rank is the rank of the package's Search for a pre-lowered document.
@@ -114,15 +161,4 @@ func (v *view) stats() Stats {
 	lists := 1
 	v.filtered.Range(func(any, any) bool { lists++; return true })
 	return Stats{ListEntries: lists, MetadataEntries: n, VersionEntries: n, TotalEntries: lists + 2*n}
-}
-
-// all returns the indexes of every list entry, computed once per view.
-func (v *view) all() []int {
-	v.allOnce.Do(func() {
-		v.allIdx = make([]int, len(v.list))
-		for i := range v.allIdx {
-			v.allIdx[i] = i
-		}
-	})
-	return v.allIdx
 }

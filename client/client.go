@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -103,6 +104,9 @@ type APIError struct {
 	Message string `json:"message"`
 	// Details is the server's optional further detail.
 	Details string `json:"details,omitempty"`
+	// RetryAfter is how long the server asked to wait (its Retry-After,
+	// on a 429 or 503); zero when it named none.
+	RetryAfter time.Duration `json:"-"`
 }
 
 // Error returns the server's message, followed by its details when it sent
@@ -189,6 +193,9 @@ func readAPIError(resp *http.Response) error {
 	}
 	ae.Message = truncate(ae.Message)
 	ae.Details = truncate(ae.Details)
+	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+		ae.RetryAfter = time.Duration(min(secs, 86400)) * time.Second
+	}
 	return ae
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/provisioning-platform/extension-registry/client"
 )
@@ -242,6 +243,22 @@ func TestNonAPIErrorBody(t *testing.T) {
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 502 || !strings.Contains(ae.Message, "502") || len(err.Error()) > 200 {
 		t.Fatalf("error %.200v, want a short *APIError naming 502", err)
+	}
+}
+
+// TestRetryAfter: a 429's Retry-After reaches the caller.
+func TestRetryAfter(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"error":"rate_limit","message":"Too many requests from this client address; retry after 7 s"}`)
+	}))
+	defer srv.Close()
+	c, _ := client.New(srv.URL)
+	_, err := c.List(context.Background(), client.ListOptions{})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Code != "rate_limit" || ae.RetryAfter != 7*time.Second {
+		t.Fatalf("error %#v, want a rate_limit *APIError with RetryAfter 7s", err)
 	}
 }
 

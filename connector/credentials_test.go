@@ -65,7 +65,7 @@ func TestCredentialsBySecretType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !sameCredentials(got, tc.want) {
 				t.Errorf("credentials differ (values not shown): got %v", got)
 			}
 		})
@@ -142,4 +142,11 @@ func TestHostPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameCredentials compares credentials by their values (a secret.Value
+// compares by identity).
+func sameCredentials(a, b Credentials) bool {
+	return a.Username == b.Username && a.Password.Reveal() == b.Password.Reveal() &&
+		a.Token.Reveal() == b.Token.Reveal() && a.RefreshToken.Reveal() == b.RefreshToken.Reveal()
 }

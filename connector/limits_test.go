@@ -118,3 +118,13 @@ func TestUpstreamCallBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheEntriesBounded checks the bound on the connector cache's
+// entries, whatever cache.capacity says.
+func TestCacheEntriesBounded(t *testing.T) {
+	for capacity, want := range map[int]int{0: 1, 10: 10, MaxCacheEntries: MaxCacheEntries, 100000: MaxCacheEntries} {
+		if got := CacheEntries(capacity); got != want {
+			t.Errorf("CacheEntries(%d) = %d, want %d", capacity, got, want)
+		}
+	}
+}

@@ -235,7 +235,7 @@ func checkConfig(t *testing.T, objs []object) {
 
 func TestHelmSecretsStayOutOfTheConfigMap(t *testing.T) {
 	const token, webhook = "tok-5ecr3t-gitea", "hook-5ecr3t"
-	objs := render(t, "secrets.giteaToken="+token+",secrets.webhookGiteaSecret="+webhook+",config.gitea.url=https://gitea.example.com")
+	objs := render(t, "secrets.giteaToken="+token+",secrets.webhookGiteaSecret="+webhook+",config.gitea.url=https://gitea.example.com,config.gitea.organizations={provisioning}")
 	var cmText string
 	for _, cm := range byKind(objs, "ConfigMap") {
 		b, _ := yaml.Marshal(cm)
@@ -282,6 +282,26 @@ func TestHelmSecretsStayOutOfTheConfigMap(t *testing.T) {
 	}
 	if got := str(cfg, "gitea", "url"); got != "https://gitea.example.com" {
 		t.Errorf("gitea.url %q: the values' config is lost", got)
+	}
+	// The configuration loads as the registry reads it, the Secret's
+	// files standing where the pod mounts them.
+	dir := t.TempDir()
+	for key, value := range map[string]string{"gitea-token": token, "webhook-gitea-secret": webhook} {
+		if err := os.WriteFile(filepath.Join(dir, key), []byte(value), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := strings.ReplaceAll(str(byKind(objs, "ConfigMap")[0], "data", "config.yaml"), mountPath, dir)
+	file := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := config.Load(file, nil)
+	if err != nil {
+		t.Fatalf("the rendered config.yaml does not load: %v\n%s", err, text)
+	}
+	if loaded.Gitea.Token.Reveal() != token || loaded.Webhooks.GiteaSecret.Reveal() != webhook {
+		t.Error("the secrets read from the mounted files differ from the values")
 	}
 }
 

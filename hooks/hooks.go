@@ -36,9 +36,9 @@ type Refresher interface {
 }
 
 // TagRefresher is implemented by refreshers that can use what a registry
-// notification says about the pushed or deleted tag and manifest digest
-// (the registry may notify before the tag is listed). tag or digest may be
-// empty. Without it, Refresh is called.
+// notification says about a pushed tag and manifest digest (the registry
+// may notify before the tag is listed). tag or digest may be empty.
+// Without it, and for deletions, Refresh is called.
 type TagRefresher interface {
 	RefreshTag(ctx context.Context, src registry.Source, name, tag, digest string) error
 }

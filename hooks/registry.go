@@ -72,7 +72,12 @@ func (h *Handler) registry(w http.ResponseWriter, r *http.Request) {
 			ignored++
 			continue
 		}
-		j := job{src: registry.SourceOCI, name: name, tag: e.Target.Tag, digest: e.Target.Digest}
+		j := job{src: registry.SourceOCI, name: name}
+		if e.Action == "push" {
+			// What was pushed, for a refresher that waits for it to be
+			// listed; a deletion is one plain re-read.
+			j.tag, j.digest = e.Target.Tag, e.Target.Digest
+		}
 		if i, dup := seen[name]; dup {
 			jobs[i] = j // the latest event of the envelope wins
 			continue

@@ -72,7 +72,7 @@ func TestRegistryNotificationsRefreshWhatTheyName(t *testing.T) {
 		f.mu.Unlock()
 		want := map[string]call{
 			"aws": {registry.SourceOCI, "aws", "1.2.0", manifestDigest},
-			"k3s": {registry.SourceOCI, "k3s", "0.9.0", ""},
+			"k3s": {registry.SourceOCI, "k3s", "", ""}, // a deletion: a plain re-read,
 		}
 		for _, c := range calls {
 			if want[c.name] != c {

@@ -1,14 +1,19 @@
 package httpapi_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisioning-platform/extension-registry/app"
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/internal/openapitest"
+	"github.com/provisioning-platform/extension-registry/internal/secret"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
@@ -27,6 +32,7 @@ func TestOpenAPIResponses(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := startServer(t, cfg)
+			waitReady(t, s.URL)
 			for _, c := range []struct {
 				path   string
 				status int
@@ -77,6 +83,49 @@ func TestOpenAPIResponses(t *testing.T) {
 		})
 	}
 
+	t.Run("webhooks", func(t *testing.T) {
+		cfg := baseConfig(t)
+		const key, token = "openapi-hook-secret", "openapi-hook-token"
+		cfg.Webhooks.GiteaSecret, cfg.Webhooks.RegistryToken = secret.New(key), secret.New(token)
+		s := startServer(t, cfg)
+		sign := func(body string) string {
+			m := hmac.New(sha256.New, []byte(key))
+			m.Write([]byte(body))
+			return hex.EncodeToString(m.Sum(nil))
+		}
+		release := `{"action":"published","repository":{"name":"aws_prov","full_name":"o/aws_prov","owner":{"login":"o"}}}`
+		envelope := `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"provisioning-extensions/aws","tag":"1.0.0"}}]}`
+		for _, c := range []struct {
+			method, path, body string
+			header             map[string]string
+			status             int
+		}{
+			{"POST", "/api/v1/hooks/gitea", release, map[string]string{"X-Gitea-Signature": sign(release), "X-Gitea-Event": "release"}, 202},
+			{"POST", "/api/v1/hooks/gitea", release, map[string]string{"X-Gitea-Signature": sign(release), "X-Gitea-Event": "issues"}, 200},
+			{"POST", "/api/v1/hooks/gitea", release, map[string]string{"X-Gitea-Signature": sign("other")}, 401},
+			{"POST", "/api/v1/hooks/gitea", "{", map[string]string{"X-Gitea-Signature": sign("{")}, 400},
+			{"GET", "/api/v1/hooks/gitea", "", nil, 405},
+			{"POST", "/api/v1/hooks/registry", envelope, map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/vnd.docker.distribution.events.v1+json"}, 202},
+			{"POST", "/api/v1/hooks/registry", envelope, map[string]string{"Authorization": "Bearer wrong"}, 401},
+		} {
+			req, _ := http.NewRequest(c.method, s.URL+c.path, strings.NewReader(c.body))
+			for k, v := range c.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readAll(t, resp)
+			if resp.StatusCode != c.status {
+				t.Errorf("%s %s = %d, want %d: %s", c.method, c.path, resp.StatusCode, c.status, body)
+			}
+			if err := openapitest.Validate(doc, req, resp.StatusCode, resp.Header, body); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
 	t.Run("backend stopped", func(t *testing.T) {
 		cfg := registryConfig(t, testserver.ClosedAddr(t))
 		s := startServer(t, cfg)
@@ -109,4 +158,21 @@ func readAll(t *testing.T, resp *http.Response) []byte {
 		t.Fatal(err)
 	}
 	return []byte(b.String())
+}
+
+// waitReady polls /readyz until the index has read every source, at most
+// 20 s.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+	}
+	t.Fatalf("%s/readyz never answered 200", base)
 }

@@ -37,7 +37,12 @@ func (b *Backend) resolveRepo(ctx context.Context, path string, all bool) (*reso
 	if err != nil {
 		return nil, err
 	}
-	return b.resolveVersions(ctx, r, path, vs, all)
+	fp := tagsFingerprint(vs) // before resolveVersions reorders vs
+	res, err := b.resolveVersions(ctx, r, path, vs, all)
+	if err == nil {
+		b.refresh.reconcile(path, fp, res, all)
+	}
+	return res, err
 }
 
 // resolveVersions is resolveRepo once the repository's versions are known.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -22,8 +23,9 @@ const DefaultRevalidate = 10 * time.Minute
 // changed, per repository:
 //
 //   - remote registry: one tag listing, no manifest request, while the
-//     repository was read less than Revalidate ago; then the repository is
-//     read again: one HEAD per version described (List: the current one;
+//     repository was read less than Revalidate ago (less a random part of
+//     up to a quarter, spreading the re-reads over several refreshes); then
+//     the repository is read again: one HEAD per version described (List: the current one;
 //     ListVersions: all), no GET while the digests are the same;
 //   - layout store: one read of index.json, nothing else; index.json holds
 //     every tag's digest, so a moved tag is seen at once.
@@ -48,7 +50,7 @@ type refreshKey struct {
 type refreshEntry struct {
 	fingerprint string    // of the tags (remote) or of index.json (layout)
 	res         *resolved // nil: the repository holds no extension
-	checked     time.Time // when the repository was last read in full
+	due         time.Time // when the repository must be read in full again
 }
 
 // refreshCache holds the entries, bounded by the repositories of the last
@@ -107,6 +109,39 @@ func (c *refreshCache) forgetRepository(path string) {
 	c.forget(refreshKey{path: path, all: true})
 }
 
+// reconcile drops what List or ListVersions remember of the repository at
+// path when a fresh read of it (by Get, Versions or Publish) found, under
+// the same tags, other manifests than remembered: a moved tag that a direct
+// read has shown (after a webhook, say) is never hidden again by the
+// memory until Revalidate.
+func (c *refreshCache) reconcile(path, fingerprint string, fresh *resolved, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range []refreshKey{{path, false}, {path, true}} {
+		e := c.entries[k]
+		if e == nil || e.res == nil || e.fingerprint != fingerprint {
+			continue // nothing remembered, or the tags differ anyway
+		}
+		if e.res.digest != fresh.digest || (all && k.all && !sameVersions(e.res.versions, fresh.versions)) {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// sameVersions reports whether two version lists name the same versions
+// with the same archives.
+func sameVersions(a, b []registry.Version) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Version != b[i].Version || a[i].Checksum != b[i].Checksum {
+			return false
+		}
+	}
+	return true
+}
+
 // prune drops the entries of repositories no longer listed.
 func (c *refreshCache) prune(paths []string) {
 	keep := make(map[string]bool, len(paths))
@@ -161,19 +196,27 @@ func (b *Backend) listRepo(ctx context.Context, path string, all bool) (*resolve
 		}
 	}
 	now := b.now()
-	if prev := b.refresh.get(key); prev != nil && prev.fingerprint == fp && (exact || now.Sub(prev.checked) < b.revalidate) {
+	if prev := b.refresh.get(key); prev != nil && prev.fingerprint == fp && (exact || now.Before(prev.due)) {
 		return prev.result()
 	}
 	res, err := b.resolveVersions(ctx, r, path, vs, all)
 	switch {
 	case errors.Is(err, errSkip):
-		b.refresh.put(key, &refreshEntry{fingerprint: fp, checked: now})
+		b.refresh.put(key, &refreshEntry{fingerprint: fp, due: b.revalidateAt(now)})
 	case err != nil:
 		b.refresh.forget(key)
 	default:
-		b.refresh.put(key, &refreshEntry{fingerprint: fp, res: res, checked: now})
+		b.refresh.put(key, &refreshEntry{fingerprint: fp, res: res, due: b.revalidateAt(now)})
 	}
 	return res, err
+}
+
+// revalidateAt returns when a repository read at now is read again while
+// its tags stay the same: after Revalidate less up to a quarter of it, at
+// random, so that the repositories of one first read do not all come due
+// in the same refresh.
+func (b *Backend) revalidateAt(now time.Time) time.Time {
+	return now.Add(b.revalidate - rand.N(b.revalidate/4+1))
 }
 
 // result returns the remembered answer: the extension, or errSkip.

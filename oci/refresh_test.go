@@ -260,3 +260,39 @@ func TestOpenCost(t *testing.T) {
 		t.Errorf("Open of a missing version cost %v; want 2 HEAD (9.0.0 and v9.0.0) in k3s_taskserv only", c)
 	}
 }
+
+// TestDirectReadReconcilesMemory: once Get or Versions has read a moved
+// tag (as after a registry notification), List and ListVersions show it
+// too instead of their memory, without waiting for Revalidate.
+func TestDirectReadReconcilesMemory(t *testing.T) {
+	reg := testserver.SharedRegistry(t, testserver.RegistryOptions{})
+	ns := uniqueNamespace(t)
+	pub := mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: ns})
+	b := mustRemote(t, RemoteOptions{Registry: reg.Host, Namespace: ns, Revalidate: time.Hour})
+	dir := t.TempDir()
+	publish := func(version, body string) string {
+		file := mustTarGz(t, dir, version+body+".tar.gz", map[string]string{"V": version + body})
+		mustPublish(t, pub, Artifact{Path: file, Type: registry.Provider, Name: "moved", Version: version})
+		sum, _ := fileSum(t, file)
+		return sum
+	}
+	publish("1.0.0", "a")
+	publish("1.1.0", "a")
+	listChecksums(t, b)
+	if _, err := b.ListVersions(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	cur := publish("1.1.0", "b") // the current version, moved
+	old := publish("1.0.0", "b") // an older one, moved
+	vs, err := b.Versions(testContext(t), registry.Provider, "moved")
+	if err != nil || len(vs) != 2 || vs[0].Checksum != cur || vs[1].Checksum != old {
+		t.Fatalf("Versions = %+v, %v; want the moved manifests", vs, err)
+	}
+	if got := listChecksums(t, b)["provider/moved"]; got != "1.1.0 "+cur {
+		t.Errorf("List after Versions read the moved tag: %q, want 1.1.0 %s", got, cur)
+	}
+	all, err := b.ListVersions(testContext(t))
+	if err != nil || len(all) != 1 || len(all[0].Versions) != 2 || all[0].Versions[1].Checksum != old {
+		t.Errorf("ListVersions after Versions read the moved tags: %+v, %v", all, err)
+	}
+}

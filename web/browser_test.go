@@ -111,6 +111,9 @@ type tab struct {
 	mu       sync.Mutex
 	requests []string
 	console  []string
+	// expected holds URLs whose failed loads are the point of the test
+	// (an error page), not a console error.
+	expected map[string]bool
 }
 
 // newTab opens a tab for a test of the registry at base; it closes when the
@@ -137,6 +140,9 @@ func newTab(t *testing.T, base string) *tab {
 		case *network.EventRequestWillBeSent:
 			tb.requests = append(tb.requests, ev.Request.URL)
 		case *log.EventEntryAdded:
+			if tb.expected[ev.Entry.URL] && ev.Entry.Source == log.EntrySourceNetwork {
+				return
+			}
 			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
 				tb.console = append(tb.console, string(ev.Entry.Source)+": "+ev.Entry.Text)
 			}
@@ -224,6 +230,17 @@ func (tb *tab) waitLocation(prefix string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// expectFailure tells the tab that loading base+path fails on purpose (an
+// error page), so the browser's note of it is no console error.
+func (tb *tab) expectFailure(path string) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if tb.expected == nil {
+		tb.expected = map[string]bool{}
+	}
+	tb.expected[tb.base+path] = true
 }
 
 // takeConsole returns and forgets what the console held so far.

@@ -345,6 +345,14 @@ func TestClientAgainstRegistry(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &exts); err != nil || len(exts) != 2 {
 		t.Fatalf("list -o json = %s (%v)", r.stdout, err)
 	}
+	r = mustCLI(t, s.url, work, "search", "kubernetes")
+	if !regexp.MustCompile(`(?m)^taskserv/kubernetes\s+1\.28\.0\s+oci\s`).MatchString(r.stdout) {
+		t.Errorf("search kubernetes:\n%s", r.stdout)
+	}
+	r = mustCLI(t, s.url, work, "info", "provider/aws")
+	if !regexp.MustCompile(`(?m)^version:\s+1\.2\.0$`).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^checksum:\s+sha256:[0-9a-f]{64}$`).MatchString(r.stdout) {
+		t.Errorf("info provider/aws:\n%s", r.stdout)
+	}
 	r = mustCLI(t, s.url, work, "versions", "taskserv/kubernetes", "-o", "json")
 	if !strings.Contains(r.stdout, `"version":"1.28.0"`) || !strings.Contains(r.stdout, `"version":"1.27.5"`) {
 		t.Errorf("versions: %s", r.stdout)

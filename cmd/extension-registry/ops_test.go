@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
@@ -109,7 +110,15 @@ func TestProbes(t *testing.T) {
 		reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
 		s := startService(t, t.TempDir(), environ("EXTENSION_REGISTRY_OCI_REGISTRY="+reg.Host, "EXTENSION_REGISTRY_OCI_INSECURE=true",
 			"EXTENSION_REGISTRY_OCI_NAMESPACE=probes/provisioning-extensions"), "serve", "--listen", "127.0.0.1:0")
-		if code, body, _ := s.get(t, "/readyz"); code != 200 || string(body) != "{\"status\":\"ready\"}\n" {
+		// Ready once the index has read the registry (at start, in the
+		// background): poll, bounded.
+		code, body := 0, []byte(nil)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if code, body, _ = s.get(t, "/readyz"); code == 200 {
+				break
+			}
+		}
+		if code != 200 || string(body) != "{\"status\":\"ready\"}\n" {
 			t.Fatalf("/readyz with the registry up = %d %s", code, body)
 		}
 		reg.Close()

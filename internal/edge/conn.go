@@ -79,9 +79,14 @@ func (c *conn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// rewrite turns a canned net/http answer into the face's error answer.
+// rewrite turns a canned net/http answer into the face's error answer. A
+// write is taken for one only when it is the first since a request was
+// read, short, and exactly of the canned form — status line, the fixed
+// headers, and a body that repeats the status (or, for 501, net/http's
+// fixed text) — so that no byte of a real answer (a download's last chunk
+// included) is ever mistaken for one.
 func (e *Edge) rewrite(p, head []byte) ([]byte, bool) {
-	if !bytes.HasPrefix(p, []byte("HTTP/1.1 ")) || len(p) < 12 {
+	if len(head) == 0 || len(p) > 1024 || !bytes.HasPrefix(p, []byte("HTTP/1.1 ")) || len(p) < 12 {
 		return nil, false
 	}
 	line, rest, ok := bytes.Cut(p, []byte("\r\n"))
@@ -90,6 +95,10 @@ func (e *Edge) rewrite(p, head []byte) ([]byte, bool) {
 	}
 	code, err := strconv.Atoi(string(line[9:12]))
 	if err != nil || code < 400 {
+		return nil, false
+	}
+	body := string(rest[len(cannedHeaders)-2:])
+	if body != string(line[9:]) && !(code == http.StatusNotImplemented && body == "Unsupported transfer encoding") {
 		return nil, false
 	}
 	method, target := requestLine(head)

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // FailFunc writes an error answer in a face's own format. message is
@@ -51,8 +53,18 @@ type Options struct {
 	MaxBodyBytes int64
 	// RateLimit limits requests per client address.
 	RateLimit RateLimit
-	Logger    *slog.Logger
+	// Registerer receives http_edge_refused_total{reason}; nil: not
+	// counted.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
+
+// The reasons the edge refuses a request, the values of the reason label.
+const (
+	reasonRateLimit = "rate_limit"
+	reasonInflight  = "max_inflight"
+	reasonRequest   = "bad_request"
+)
 
 // DefaultMaxBodyBytes is the request body cap when Options.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes = 10 << 20
@@ -64,6 +76,8 @@ type Edge struct {
 	log      *slog.Logger
 	inflight chan struct{}
 	limiter  *limiter
+
+	refused *prometheus.CounterVec
 
 	mu     sync.Mutex
 	active map[*Request]struct{}
@@ -96,6 +110,18 @@ func New(opts Options) (*Edge, error) {
 		}
 	}
 	e := &Edge{opts: opts, log: opts.Logger, active: map[*Request]struct{}{}}
+	e.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "http_edge_refused_total",
+		Help: "Requests the server edge answered itself, before any route: rate_limit (429), max_inflight (503), bad_request (a malformed, unclean or oversize path or query).",
+	}, []string{"reason"})
+	for _, r := range []string{reasonRateLimit, reasonInflight, reasonRequest} {
+		e.refused.WithLabelValues(r)
+	}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(e.refused); err != nil {
+			return nil, fmt.Errorf("edge metrics: %w", err)
+		}
+	}
 	if opts.MaxInflight > 0 {
 		e.inflight = make(chan struct{}, opts.MaxInflight)
 	}
@@ -133,23 +159,27 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 		if r.ContentLength != 0 {
 			w = &closeOnError{ResponseWriter: w}
 		}
-		if e.limiter != nil && !exempt(r.URL.Path) {
+		probe := exempt(r.URL.Path)
+		if e.limiter != nil && !probe {
 			if !e.limiter.admit(w, r, time.Now()) {
+				e.refused.WithLabelValues(reasonRateLimit).Inc()
 				e.fail(w, r, http.StatusTooManyRequests, "Too many requests from this client address; retry after "+w.Header().Get("Retry-After")+" s")
 				return
 			}
 		}
-		if e.inflight != nil {
+		if e.inflight != nil && !probe {
 			select {
 			case e.inflight <- struct{}{}:
 				defer func() { <-e.inflight }()
 			default:
+				e.refused.WithLabelValues(reasonInflight).Inc()
 				w.Header().Set("Retry-After", "1")
 				e.fail(w, r, http.StatusServiceUnavailable, fmt.Sprintf("The registry is handling %d requests, its maximum; retry shortly", e.opts.MaxInflight))
 				return
 			}
 		}
 		if status, msg := checkRequest(r); status != 0 {
+			e.refused.WithLabelValues(reasonRequest).Inc()
 			e.fail(w, r, status, msg)
 			return
 		}
@@ -170,8 +200,10 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// exempt lists the paths neither rate limited nor counted: the probes a
-// kubelet sends, which must answer even when a client floods the registry.
+// exempt lists the paths neither rate limited nor held to the in-flight
+// cap: the probes a kubelet sends, which must answer (cheaply, without a
+// backend call) even when clients flood the registry, or the pod would be
+// restarted for being busy.
 func exempt(path string) bool { return path == "/livez" || path == "/readyz" }
 
 func (e *Edge) track(r *http.Request) *Request {

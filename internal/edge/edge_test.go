@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // jsonFail writes {"face":..., "status":..., "message":...}, so tests see
@@ -124,7 +127,20 @@ func manyParams(n int) string {
 func TestInflightCap(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 4)
-	h := newTestEdge(t, Options{MaxInflight: 2}).Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	reg := prometheus.NewRegistry()
+	e := newTestEdge(t, Options{MaxInflight: 2, Registerer: reg})
+	defer func() {
+		if n := testutil.ToFloat64(e.refused.WithLabelValues(reasonInflight)); n != 1 {
+			t.Errorf("http_edge_refused_total{reason=max_inflight} = %v, want 1", n)
+		}
+		if n, _ := testutil.GatherAndCount(reg, "http_edge_refused_total"); n != 3 {
+			t.Errorf("%d series, want the 3 reasons", n)
+		}
+	}()
+	h := e.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/livez" {
+			return
+		}
 		entered <- struct{}{}
 		<-release
 	}))
@@ -134,6 +150,9 @@ func TestInflightCap(t *testing.T) {
 	}
 	<-entered
 	<-entered
+	if rec, _ := serve(t, h, "/livez"); rec.Code != 200 {
+		t.Errorf("/livez under the cap: %d, want it exempt", rec.Code)
+	}
 	rec, a := serve(t, h, "/connectors/oci/extensions")
 	if rec.Code != 503 || a.Face != "connector" || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("third request: %d %+v Retry-After=%q, want 503 from the connector face with Retry-After 1", rec.Code, a, rec.Header().Get("Retry-After"))
@@ -245,5 +264,30 @@ func TestCannedAnswers(t *testing.T) {
 				t.Fatalf("got %d %+v, want %d from %s containing %q", resp.StatusCode, a, tc.status, tc.face, tc.in)
 			}
 		})
+	}
+}
+
+// TestRewriteOnlyCanned checks that writes which merely look like a canned
+// answer are passed through untouched.
+func TestRewriteOnlyCanned(t *testing.T) {
+	e := newTestEdge(t, Options{})
+	head := []byte("GET /api/v1/x HTTP/1.1\r\n")
+	canned := "HTTP/1.1 400 Bad Request" + cannedHeaders + "400 Bad Request"
+	if _, ok := e.rewrite([]byte(canned), head); !ok {
+		t.Fatal("the canned 400 was not rewritten")
+	}
+	for name, p := range map[string]string{
+		"no request read since the last write": canned,
+		"body differs":                         "HTTP/1.1 400 Bad Request" + cannedHeaders + "hello",
+		"a real answer":                        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\r\n{}",
+		"long":                                 "HTTP/1.1 400 Bad Request" + cannedHeaders + "400 Bad Request" + strings.Repeat("x", 2000),
+	} {
+		h := head
+		if name == "no request read since the last write" {
+			h = nil
+		}
+		if _, ok := e.rewrite([]byte(p), h); ok {
+			t.Errorf("%s: rewritten", name)
+		}
 	}
 }

@@ -45,17 +45,28 @@ type Route struct {
 // URL, the document's or the path's own) matches urlPath; ok is false when
 // none does. A literal segment wins over a parameter.
 func Find(doc *openapi3.T, urlPath string) (Route, bool) {
+	return FindMethod(doc, http.MethodGet, urlPath)
+}
+
+// FindMethod is Find for a request method: the path's POST operation for a
+// POST, else its GET operation (a HEAD, OPTIONS or refused method is
+// answered by the route of the GET), else its POST operation.
+func FindMethod(doc *openapi3.T, method, urlPath string) (Route, bool) {
 	var best Route
 	bestLiterals := -1
 	for tmpl, item := range doc.Paths.Map() {
 		full := serverPrefix(doc, item) + tmpl
 		params, literals, ok := match(full, urlPath)
-		if !ok || item.Get == nil || literals <= bestLiterals {
+		op, opMethod := item.Get, http.MethodGet
+		if (method == http.MethodPost && item.Post != nil) || op == nil {
+			op, opMethod = item.Post, http.MethodPost
+		}
+		if !ok || op == nil || literals <= bestLiterals {
 			continue
 		}
 		bestLiterals = literals
 		best = Route{Template: full, Params: params, route: &routers.Route{
-			Spec: doc, Path: tmpl, PathItem: item, Method: http.MethodGet, Operation: item.Get,
+			Spec: doc, Path: tmpl, PathItem: item, Method: opMethod, Operation: op,
 		}}
 	}
 	return best, bestLiterals >= 0
@@ -106,14 +117,14 @@ func match(tmpl, p string) (map[string]string, int, bool) {
 	return params, literals, true
 }
 
-// Validate checks one real answer of a GET request against doc: the path
-// is documented, the status is one of its responses, and the headers and
-// body fit that response's schema. It returns a description of every
-// mismatch, or nil.
+// Validate checks one real answer against doc: the path is documented
+// (see FindMethod), the status is one of the operation's responses, and
+// the headers and body fit that response's schema. It returns a
+// description of every mismatch, or nil.
 func Validate(doc *openapi3.T, req *http.Request, status int, header http.Header, body []byte) error {
-	rt, ok := Find(doc, req.URL.Path)
+	rt, ok := FindMethod(doc, req.Method, req.URL.Path)
 	if !ok {
-		return fmt.Errorf("GET %s: no documented path matches", req.URL.Path)
+		return fmt.Errorf("%s %s: no documented path matches", req.Method, req.URL.Path)
 	}
 	in := &openapi3filter.RequestValidationInput{
 		Request:    req,
@@ -129,7 +140,7 @@ func Validate(doc *openapi3.T, req *http.Request, status int, header http.Header
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		return fmt.Errorf("GET %s → %d (%s): %w", req.URL.RequestURI(), status, rt.Template, err)
+		return fmt.Errorf("%s %s → %d (%s): %w", req.Method, req.URL.RequestURI(), status, rt.Template, err)
 	}
 	return nil
 }
