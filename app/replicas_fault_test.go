@@ -67,6 +67,7 @@ func TestLockHolderKilledAnotherTakesOver(t *testing.T) {
 	gate := startGateProxy(t, reg.Host)
 	publish := publisher(t, reg.Host)
 	publish(registry.Provider, "aws", "1.0.0")
+	publish(registry.Taskserv, "kubernetes", "1.28.0")
 
 	const expiry = 2 * time.Second
 	var rs []*replica
@@ -138,6 +139,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	rds := testserver.StartRedis(t)
 	publish := publisher(t, reg.Host)
 	publish(registry.Provider, "aws", "1.0.0")
+	publish(registry.Taskserv, "kubernetes", "1.28.0")
 	cfg := replicaConfig(t, reg.Host, rds.URL(0), time.Hour)
 	rs := []*replica{startReplica(t, cfg), startReplica(t, cfg)}
 	waitReady(t, rs...)

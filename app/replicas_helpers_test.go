@@ -51,7 +51,7 @@ func replicaConfig(t *testing.T, registryHost, redisURL string, interval time.Du
 func startReplica(t *testing.T, cfg config.Config) *replica {
 	t.Helper()
 	logs := &testserver.LogBuffer{}
-	a, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	a, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	if err != nil {
 		t.Fatal(err)
 	}
