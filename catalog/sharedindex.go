@@ -192,11 +192,16 @@ func (c *Catalog) leaseForMerge(ctx context.Context, s *sourceIndex) (context.Co
 // at once, so that the replicas catch up.
 func (c *Catalog) watchShared(ctx context.Context) {
 	sh := c.idx.shared
-	go sh.store.Watch(ctx, func(src registry.Source) {
-		if s := c.idx.source(src); s != nil {
-			_ = c.loadShared(ctx, s)
-		}
-	})
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		sh.store.Watch(ctx, func(src registry.Source) {
+			if s := c.idx.source(src); s != nil {
+				_ = c.loadShared(ctx, s)
+			}
+		})
+	}()
+	defer func() { <-watching }()
 	t := time.NewTicker(SharedPollInterval)
 	defer t.Stop()
 	for {
