@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -117,9 +118,49 @@ var replicaPaths = []string{
 	"/extensions/provider/aws",
 }
 
-// sameAnswers fails the test unless every replica serves every path with
-// the same status, ETag and body as the first.
+// sameAnswers fails the test unless, within 2 s (contract §11: replicas
+// agree within 2 s of a change), every replica serves every path with the
+// same status, ETag and body as the first.
 func sameAnswers(t *testing.T, rs ...*replica) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !agree(rs) {
+		if time.Now().After(deadline) {
+			compareAnswers(t, rs...)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// agree reports whether every replica serves every path alike.
+func agree(rs []*replica) bool {
+	for _, p := range replicaPaths {
+		want, err := fetchServed(rs[0].base + p)
+		if err != nil || want.status != http.StatusOK {
+			return false
+		}
+		for _, r := range rs[1:] {
+			if got, err := fetchServed(r.base + p); err != nil || got != want {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func fetchServed(url string) (served, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return served{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return served{resp.StatusCode, resp.Header.Get("ETag"), string(body)}, err
+}
+
+// compareAnswers reports every path a replica answers unlike the first.
+func compareAnswers(t *testing.T, rs ...*replica) {
 	t.Helper()
 	for _, p := range replicaPaths {
 		want := serve(t, rs[0].base, p)
@@ -128,8 +169,9 @@ func sameAnswers(t *testing.T, rs ...*replica) {
 		}
 		for _, r := range rs[1:] {
 			if got := serve(t, r.base, p); got != want {
-				t.Errorf("%s: replica %s answers %d %s (%d bytes), replica %s %d %s (%d bytes)",
-					p, rs[0].base, want.status, want.etag, len(want.body), r.base, got.status, got.etag, len(got.body))
+				t.Errorf("%s: replica %s answers %d %s (%d bytes), replica %s %d %s (%d bytes); first difference: %q | %q",
+					p, rs[0].base, want.status, want.etag, len(want.body), r.base, got.status, got.etag, len(got.body),
+					firstDifference(want.body, got.body), firstDifference(got.body, want.body))
 			}
 		}
 	}
@@ -280,4 +322,15 @@ func waitFor(within time.Duration, cond func() bool) (time.Duration, bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// firstDifference returns a from a little before where it first differs
+// from b, at most 160 bytes.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	start := max(i-40, 0)
+	return a[start:min(start+160, len(a))]
 }

@@ -265,9 +265,14 @@ func (c *Catalog) Refresh(ctx context.Context, src registry.Source, name string)
 	s.mu.Lock()
 	snap := s.snap
 	s.mu.Unlock()
-	if snap == nil {
+	if snap == nil && !c.loadFirst(ctx, s) {
 		return c.tick(ctx, s)
 	}
+	// With a shared store, read and merge under the source's lock: two
+	// refreshes of one name (two notifications, two replicas) then never
+	// store an older read over a newer one.
+	ctx, release := c.leaseForMerge(ctx, s)
+	defer release()
 	var fresh []Entry
 	for _, typ := range registry.Types {
 		e, found, err := c.readOne(ctx, s.b, typ, name)
@@ -278,8 +283,6 @@ func (c *Catalog) Refresh(ctx context.Context, src registry.Source, name string)
 			fresh = append(fresh, e)
 		}
 	}
-	ctx, release := c.leaseForMerge(ctx, s) // merge into what every replica serves
-	defer release()
 	s.reading.Lock()
 	defer s.reading.Unlock()
 	s.mu.Lock()

@@ -15,8 +15,9 @@ import (
 type sharedIndex struct {
 	store SharedStore
 
-	mu    sync.Mutex // held while a stored snapshot is fetched and applied
-	etags map[registry.Source]string
+	mu      sync.Mutex // held while a stored snapshot is fetched and applied
+	etags   map[registry.Source]string
+	applied map[registry.Source]chan struct{} // closed when a new snapshot is applied
 
 	healthMu  sync.Mutex
 	healthErr error // of the last poll; nil when the store answered
@@ -31,7 +32,7 @@ func newSharedIndex(opts *IndexOptions) *sharedIndex {
 	if !ok {
 		return nil
 	}
-	sh := &sharedIndex{store: st, etags: map[registry.Source]string{}}
+	sh := &sharedIndex{store: st, etags: map[registry.Source]string{}, applied: map[registry.Source]chan struct{}{}}
 	opts.Store = sharedAdapter{sh}
 	return sh
 }
@@ -59,7 +60,29 @@ func (a sharedAdapter) Save(ctx context.Context, s *Snapshot) error {
 		return err
 	}
 	a.sh.etags[s.Source] = etag
+	a.sh.signalApplied(s.Source)
 	return nil
+}
+
+// appliedChan returns a channel closed when loadShared next applies a new
+// snapshot of src.
+func (sh *sharedIndex) appliedChan(src registry.Source) <-chan struct{} {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	ch := sh.applied[src]
+	if ch == nil {
+		ch = make(chan struct{})
+		sh.applied[src] = ch
+	}
+	return ch
+}
+
+// signalApplied wakes the waiters of appliedChan(src); sh.mu is held.
+func (sh *sharedIndex) signalApplied(src registry.Source) {
+	if ch := sh.applied[src]; ch != nil {
+		close(ch)
+		delete(sh.applied, src)
+	}
 }
 
 // tick is one periodic or triggered read of s: from the backend when the
@@ -84,15 +107,20 @@ func (c *Catalog) tick(ctx context.Context, s *sourceIndex) error {
 		if lease != nil {
 			return c.readLeased(lease, s)
 		}
+		applied := sh.appliedChan(s.src)
 		c.loadShared(ctx, s)
 		if retry <= 0 {
 			return nil // read by another replica within the interval
 		}
+		// Another replica reads: wait for what it stores (then the next
+		// claim finds the source fresh) or for its lock to lapse.
 		t := time.NewTimer(min(retry+50*time.Millisecond, c.idx.opts.Interval))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-applied:
+			t.Stop()
 		case <-t.C:
 		}
 	}
@@ -141,11 +169,24 @@ func (c *Catalog) loadShared(ctx context.Context, s *sourceIndex) error {
 	s.mu.Unlock()
 	if st.Snapshot != nil {
 		sh.etags[s.src] = st.ETag
+		sh.signalApplied(s.src)
 	}
 	if changed {
 		c.rebuild()
 	}
 	return nil
+}
+
+// loadFirst loads the stored snapshot of s for a partial refresh of a
+// source this replica has not read yet (Refresh), and reports whether s
+// has one now. Without a shared store it reports false.
+func (c *Catalog) loadFirst(ctx context.Context, s *sourceIndex) bool {
+	if c.idx.shared == nil {
+		return false
+	}
+	_ = c.loadShared(ctx, s)
+	snap, _, _ := s.state()
+	return snap != nil
 }
 
 // leaseForMerge prepares a partial refresh of s (Refresh): it waits, at
