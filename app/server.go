@@ -55,7 +55,7 @@ func newServer(cfg config.Config, mux http.Handler, ln net.Listener, reg prometh
 // pageFaces answers the edge's refusals on the pages' paths with their
 // HTML error page.
 func pageFaces(p *web.Pages) []edge.Face {
-	var faces []edge.Face
+	faces := []edge.Face{{Prefix: "/", Exact: true, Fail: p.WriteStatus}} // the home page
 	for _, prefix := range web.EdgePrefixes {
 		faces = append(faces, edge.Face{Prefix: prefix, Fail: p.WriteStatus})
 	}

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -38,14 +39,25 @@ func main() {
 	quick := flag.Bool("quick", false, "a smaller, faster run (200/1000/10000 extensions, 64 MiB, 1s loads)")
 	out := flag.String("out", "bench/results/latest.json", "where to write the results")
 	only := flag.Int("synthetic-only", 0, "measure only figure (f) with this many extensions, print it and exit")
+	cpuProfile := flag.String("cpuprofile", "", "with -synthetic-only: write a CPU profile of it to this file")
 	flag.Parse()
 	if *only > 0 {
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		r, err := runSynthetic(*only, 3*time.Second)
 		if err != nil {
 			log.Fatal(err)
 		}
 		printTable(os.Stdout, &results{Synthetic: r})
-		return
+		return // (the deferred StopCPUProfile writes the profile)
 	}
 	cfg := config{Small: 1000, Big: 10000, Synthetic: 100000, DownloadMiB: 512, Conns: 64, LoadFor: 3 * time.Second, Burst: 1000}
 	if *quick {

@@ -179,14 +179,11 @@ type rateLimited struct {
 	n atomic.Int32
 }
 
-type retryErr struct{ d time.Duration }
-
-func (e retryErr) Error() string             { return "429" }
-func (e retryErr) RetryAfter() time.Duration { return e.d }
-func (e retryErr) Unwrap() error             { return registry.ErrRateLimited }
 func (r *rateLimited) List(ctx context.Context) ([]registry.Extension, error) {
-	if r.n.Add(-1) >= 0 {
-		return nil, retryErr{50 * time.Millisecond}
+	switch r.n.Add(-1) {
+	case 1, 0:
+		// What the backends return: a *registry.Error carrying the delay.
+		return nil, &registry.Error{Kind: registry.ErrRateLimited, Message: "slow down", RetryAfter: 175 * time.Millisecond}
 	}
 	return r.fakeBackend.List(ctx)
 }
@@ -196,8 +193,12 @@ func TestRateLimitSlowsTheReadDown(t *testing.T) {
 	b.n.Store(2)
 	start := time.Now()
 	c := newIndexedCatalog(t, IndexOptions{}, b)
-	if took := time.Since(start); took < 100*time.Millisecond {
-		t.Errorf("read took %s; two Retry-After of 50ms were not honoured", took)
+	if took := time.Since(start); took < 350*time.Millisecond {
+		t.Errorf("read took %s; two Retry-After of 175ms were not honoured", took)
+	} else if took > 1500*time.Millisecond {
+		// The own backoff after a second 429 is 2s: the backend's delay
+		// was not read from its *registry.Error.
+		t.Errorf("read took %s; the backend's Retry-After (175ms) was ignored for the own backoff", took)
 	}
 	if _, err := c.Get(context.Background(), registry.Provider, "aws"); err != nil {
 		t.Errorf("after rate-limited read: %v", err)

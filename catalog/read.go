@@ -50,7 +50,9 @@ func (g *gate) limited(err error) {
 	defer g.mu.Unlock()
 	d := rateBackoff << min(g.n, 6)
 	var ra registry.RetryAfterError
-	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+	if after, ok := registry.RetryAfter(err); ok {
+		d = after // the backend's Retry-After, carried by its *registry.Error
+	} else if errors.As(err, &ra) && ra.RetryAfter() > 0 {
 		d = ra.RetryAfter()
 	}
 	g.n++

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -57,7 +58,7 @@ func (b *Backend) resolveVersions(ctx context.Context, r repo, path string, vs [
 			b.log.Debug("OCI repository has no usable semantic-version tag", "repository", path)
 			return nil, errSkip
 		}
-		info, err = b.inspect(ctx, r, path, vs[i].Ref)
+		info, err = b.inspectListed(ctx, r, path, vs[i].Ref)
 		switch {
 		case errors.Is(err, registry.ErrNotFound): // tag deleted meanwhile
 		case err != nil:
@@ -71,6 +72,29 @@ func (b *Backend) resolveVersions(ctx context.Context, r repo, path string, vs [
 		}
 		vs = slices.Delete(vs, i, i+1)
 	}
+}
+
+// listedRetry is how long inspectListed waits before it asks again for a
+// listed tag the registry does not resolve.
+const listedRetry = 100 * time.Millisecond
+
+// inspectListed is inspect for a tag the repository's tag list just named.
+// A distribution registry lists a tag being written (its directory exists)
+// a moment before it resolves it (its current link is written last), so a
+// not-found is asked once more after listedRetry before the tag counts as
+// deleted meanwhile — otherwise a read right after a publish, as a
+// notification triggers, would miss the version it announces.
+func (b *Backend) inspectListed(ctx context.Context, r repo, path, ref string) (*manifestInfo, error) {
+	info, err := b.inspect(ctx, r, path, ref)
+	if !errors.Is(err, registry.ErrNotFound) {
+		return info, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, err
+	case <-time.After(listedRetry):
+	}
+	return b.inspect(ctx, r, path, ref)
 }
 
 // describe builds the extension from the current version (vs[0], described
@@ -109,7 +133,7 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 	g.SetLimit(b.concurrency)
 	for i, v := range vs[1:] {
 		g.Go(func() error {
-			vi, err := b.inspect(gctx, r, path, v.Ref)
+			vi, err := b.inspectListed(gctx, r, path, v.Ref)
 			switch {
 			case errors.Is(err, registry.ErrNotFound):
 				return nil

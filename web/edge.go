@@ -21,5 +21,6 @@ func (p *Pages) WriteStatus(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // EdgePrefixes are the path prefixes of the pages, whose edge refusals are
-// answered with WriteStatus: every page path except "/" itself.
+// answered with WriteStatus; "/" itself (the home page) is one too, matched
+// exactly.
 var EdgePrefixes = []string{"/extensions/", "/search", "/static/"}

@@ -103,10 +103,7 @@ func (e *Edge) rewrite(p, head []byte) ([]byte, bool) {
 	}
 	method, target := requestLine(head)
 	msg := cannedMessage(code, string(line[9:]), target)
-	u := &url.URL{Path: "/"}
-	if strings.HasPrefix(target, "/") {
-		u.Path = target
-	}
+	u := &url.URL{Path: targetPath(target)}
 	rec := newMemWriter()
 	e.failFor(u.Path)(rec, &http.Request{Method: method, URL: u, Header: http.Header{}}, code, msg)
 	return rec.bytes(code), true
@@ -120,6 +117,26 @@ func requestLine(head []byte) (string, string) {
 		return "", ""
 	}
 	return f[0], f[1]
+}
+
+// targetPath is the (still escaped) path of a request target that did not
+// parse: the target itself in origin form, the part after the host in
+// absolute form ("http://host/path"), else empty, which no face but the
+// default claims.
+func targetPath(target string) string {
+	if strings.HasPrefix(target, "/") {
+		return target
+	}
+	lower := strings.ToLower(target)
+	for _, scheme := range []string{"http://", "https://"} {
+		if strings.HasPrefix(lower, scheme) {
+			rest := target[len(scheme):]
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				return rest[i:]
+			}
+		}
+	}
+	return ""
 }
 
 // cannedMessage is the message of an answer net/http gave on its own:

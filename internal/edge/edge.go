@@ -25,9 +25,11 @@ import (
 // already bounded and safe to show.
 type FailFunc func(w http.ResponseWriter, r *http.Request, status int, message string)
 
-// Face is one HTTP face: the paths under Prefix are answered with Fail.
+// Face is one HTTP face: the paths under Prefix (exactly Prefix when
+// Exact) are answered with Fail.
 type Face struct {
 	Prefix string
+	Exact  bool
 	Fail   FailFunc
 }
 
@@ -142,7 +144,7 @@ func (e *Edge) fail(w http.ResponseWriter, r *http.Request, status int, message 
 
 func (e *Edge) failFor(path string) FailFunc {
 	for _, f := range e.opts.Faces {
-		if strings.HasPrefix(path, f.Prefix) {
+		if path == f.Prefix || !f.Exact && strings.HasPrefix(path, f.Prefix) {
 			return f.Fail
 		}
 	}

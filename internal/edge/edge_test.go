@@ -92,6 +92,7 @@ func TestRequestChecks(t *testing.T) {
 		{"/api/v1/extensions?%zz=1", 400, "v1", "name"},
 		{"/api/v1/extensions?=x", 400, "v1", "no name"},
 		{"/api/v1/extensions/search?q=" + long, 414, "v1", "longer than the 4096"},
+		{"/api/v1/" + strings.Repeat("ab/", 1000), 414, "v1", "longer than the 2048"},
 		{"/connectors/oci/extensions?page=1&page=2", 400, "connector", "more than once"},
 		{"/api/v1/extensions?" + strings.Repeat("a=1&", 0) + manyParams(40), 400, "v1", "Too many"},
 	} {
@@ -289,5 +290,22 @@ func TestRewriteOnlyCanned(t *testing.T) {
 		if _, ok := e.rewrite([]byte(p), h); ok {
 			t.Errorf("%s: rewritten", name)
 		}
+	}
+}
+
+// TestQuoteBounded: the excerpt stays short whatever the input; the case
+// of invalid UTF-8 is the crasher FuzzCheckQuery found (each byte quoted
+// as \xNN made a 64-byte excerpt 256 bytes long).
+func TestQuoteBounded(t *testing.T) {
+	for _, s := range []string{strings.Repeat("\xec", 100), strings.Repeat("\x00", 100), strings.Repeat("😀", 100), strings.Repeat(`"\`, 100), "aws"} {
+		if q := Quote(s); len(q) > 2*excerpt+8 {
+			t.Errorf("Quote(%.10q…) is %d bytes: %s", s, len(q), q)
+		}
+	}
+	if q := Quote("aws"); q != `"aws"` {
+		t.Errorf("Quote(aws) = %s", q)
+	}
+	if q := Quote("a\x00b"); q != `"a?b"` {
+		t.Errorf("Quote(a NUL b) = %s", q)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -107,14 +108,24 @@ func checkQuery(raw string) (int, string) {
 	return 0, ""
 }
 
-// Quote returns s quoted for an error message, cut to a bounded excerpt.
+// Quote returns s quoted for an error message: at most 64 bytes of it,
+// each character that is not printable (or not UTF-8) shown as '?', so
+// that escapes never blow the excerpt up, then "…" when it was cut.
 func Quote(s string) string {
-	if len(s) > excerpt {
-		cut := excerpt
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
+	var b strings.Builder
+	cut := false
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			r = '?'
 		}
-		s = s[:cut] + "…"
+		if b.Len()+utf8.RuneLen(r) > excerpt {
+			cut = true
+			break
+		}
+		b.WriteRune(r)
 	}
-	return fmt.Sprintf("%q", s)
+	if cut {
+		b.WriteString("…")
+	}
+	return fmt.Sprintf("%q", b.String())
 }
