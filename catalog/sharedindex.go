@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -204,7 +205,11 @@ func (c *Catalog) leaseForMerge(ctx context.Context, s *sourceIndex) (context.Co
 	for {
 		lease, retry, err := sh.store.Claim(ctx, s.src, 0)
 		if err != nil {
-			c.log.Warn("index: the shared store is unreachable; the refresh is served by this replica only", "source", s.src, "error", err)
+			level := slog.LevelWarn
+			if sh.down() {
+				level = slog.LevelDebug // the outage is logged once, by watchShared
+			}
+			c.log.Log(ctx, level, "index: the shared store is unreachable; the refresh is served by this replica only", "source", s.src, "error", err)
 			return ctx, func() {}
 		}
 		if lease != nil {
@@ -279,6 +284,13 @@ func (c *Catalog) watchShared(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// down reports whether the last poll of the store failed.
+func (sh *sharedIndex) down() bool {
+	sh.healthMu.Lock()
+	defer sh.healthMu.Unlock()
+	return sh.healthErr != nil
 }
 
 // ComponentHealth is the state of one component the registry depends on
