@@ -4,7 +4,10 @@ import (
 	"testing"
 	"time"
 
+	sdk "code.gitea.io/sdk/gitea"
+
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/internal/secret"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
@@ -187,4 +190,49 @@ func TestRedisDownAndBack(t *testing.T) {
 	if st := stored(t, inspector(t, rds.URL(0))); st == nil || st.Snapshot == nil {
 		t.Error("nothing stored in Redis after it came back")
 	}
+}
+
+// TestGiteaReleaseVisibleOnEveryReplicaWithin2s: a real Gitea's
+// organization webhook announces a release to one of two replicas over
+// one Redis; both serve it within 2 s of its creation.
+func TestGiteaReleaseVisibleOnEveryReplicaWithin2s(t *testing.T) {
+	const hookSecret = "gitea-hook-secret-for-replicas"
+	g := testserver.StartGitea(t, testserver.GiteaOptions{})
+	s := g.Seed(t)
+	org := testserver.UniqueName("shared")
+	s.Org(org, sdk.VisibleTypePublic)
+	s.Repo(org, "shared_prov", "Announced to one replica, served by all")
+	s.Release(org, "shared_prov", testserver.Release{Tag: "v1.0.0", Assets: []testserver.Asset{{Name: "shared_prov.tar.gz", Data: []byte("one")}}})
+	rds := testserver.StartRedis(t)
+
+	cfg := replicaConfig(t, "", rds.URL(0), time.Hour)
+	cfg.OCI.Registry = ""
+	cfg.Sources = []string{"gitea"}
+	cfg.Gitea = config.Gitea{URL: g.URL, Organizations: []string{org}}
+	cfg.Webhooks.GiteaSecret = secret.New(hookSecret)
+	rs := []*replica{startReplica(t, cfg), startReplica(t, cfg)}
+	waitReady(t, rs...)
+	for _, r := range rs {
+		if !hasVersion(t, r.base, "shared", "1.0.0") {
+			t.Fatalf("%s does not serve shared 1.0.0", r.base)
+		}
+	}
+	if _, _, err := s.Admin().CreateOrgHook(org, sdk.CreateHookOption{
+		Type:   sdk.HookTypeGitea,
+		Config: map[string]string{"url": rs[0].base + "/api/v1/hooks/gitea", "content_type": "json", "secret": hookSecret},
+		Events: []string{"release", "repository"},
+		Active: true,
+	}); err != nil {
+		t.Fatalf("create the organization webhook: %v", err)
+	}
+
+	s.Release(org, "shared_prov", testserver.Release{Tag: "v1.1.0"})
+	took, ok := waitFor(2*time.Second, func() bool {
+		return hasVersion(t, rs[0].base, "shared", "1.1.0") && hasVersion(t, rs[1].base, "shared", "1.1.0")
+	})
+	if !ok {
+		t.Fatalf("2s after the release: replica notified serves 1.1.0: %v, the other: %v",
+			hasVersion(t, rs[0].base, "shared", "1.1.0"), hasVersion(t, rs[1].base, "shared", "1.1.0"))
+	}
+	t.Logf("release visible on both replicas %v after it was created (webhook to one)", took.Round(time.Millisecond))
 }
