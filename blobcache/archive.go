@@ -27,8 +27,9 @@ const maxNameLen = 1024
 // as it is. Errors of fetch are returned unchanged, so that their kinds
 // (registry.ErrNotFound, ErrUnavailable, ...) reach the face.
 //
-// The file name is kept per blob: when two backends hold the same bytes
-// under different names, a hit gets the name of the latest fill.
+// The file name is kept per blob, as the name of the latest fill: the
+// catalog replaces it with the name of the version it serves when the
+// version has one (two extensions may share one blob's bytes).
 func (c *Cache) Open(ctx context.Context, checksum string, size int64, fetch func(context.Context) (*registry.Archive, error)) (*registry.Archive, error) {
 	hex, err := parseDigest(checksum)
 	if c == nil || err != nil || size <= 0 {

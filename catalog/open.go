@@ -70,6 +70,11 @@ func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version str
 		notFound.Err = err
 		return nil, notFound
 	}
+	if err == nil && v.FileName != "" {
+		// The name of the version served, never that of whichever
+		// extension sharing these bytes filled the blob cache first.
+		a.FileName = v.FileName
+	}
 	return a, err
 }
 

@@ -108,6 +108,15 @@ type location struct {
 }
 
 // locationOf returns where the archive of rel is, and its size when known.
+// fileNameOf is the name fetch gives the archive of rel: its asset's, else
+// that of the source archive.
+func fileNameOf(r repository, rel release) string {
+	if rel.archive == nil {
+		return r.name + "-" + rel.tag + ".tar.gz"
+	}
+	return path.Base(rel.archive.Name)
+}
+
 func locationOf(r repository, rel release) (location, int64) {
 	if rel.archive == nil {
 		return location{repo: r, tag: rel.tag}, 0
