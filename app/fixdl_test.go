@@ -2,12 +2,18 @@ package app
 
 import (
 	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/client"
 	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 	"github.com/provisioning-platform/extension-registry/oci"
@@ -74,5 +80,120 @@ func TestSharedBlobKeepsEachName(t *testing.T) {
 		if got := resp.Header.Get("Content-Disposition"); resp.StatusCode != 200 || got != want[u] {
 			t.Errorf("cached download of %s: %d, Content-Disposition %q, want %q", u, resp.StatusCode, got, want[u])
 		}
+	}
+}
+
+// publishSmall publishes provider/tiny 1.0.0, an archive smaller than the
+// bytes a download holds back, through the OCI backend of cfg; it returns
+// the archive's digest hex.
+func publishSmall(t *testing.T, cfg config.Config) string {
+	t.Helper()
+	b, err := NewOCI(cfg, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(bytes.Repeat([]byte("tiny extension\n"), 300))
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "tiny_provider.tar.gz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(t.Context(), oci.Artifact{Path: path, Type: registry.Provider, Name: "tiny", Version: "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	return testserver.SHA256(buf.Bytes())
+}
+
+// TestSmallCorruptArchiveIsAnAnswer: a corrupted archive smaller than the
+// held-back tail fails its verification before any byte is sent; both
+// faces then answer 503 with their own error body saying so (it used to be
+// no answer at all: curl "000", exit 52), and the Go client reports the
+// server's message, not "cannot reach the registry".
+func TestSmallCorruptArchiveIsAnAnswer(t *testing.T) {
+	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Sources = []string{"oci"}
+	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	cfg.Connectors.AllowedHosts = []string{"127.0.0.1"}
+	hex := publishSmall(t, cfg)
+	flipByte(t, filepath.Join(reg.Dir, "data", "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data"))
+	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
+
+	for _, tc := range []struct {
+		face, url string
+		h         http.Header
+		check     func(rawAnswer) string
+	}{
+		{"v1", base + "/api/v1/extensions/provider/tiny/1.0.0", http.Header{}, checkV1Body},
+		{"connector", base + "/connectors/oci/extensions/provider/tiny/1.0.0?namespace=" + cfg.OCI.Namespace, pluginHeaders("http://"+reg.Host, ""), checkStatusBody},
+	} {
+		for range 2 { // the second after the failed fill left nothing behind
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, tc.url, nil)
+			req.Header = tc.h.Clone()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s: no answer: %v", tc.face, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			a := rawAnswer{status: resp.StatusCode, header: resp.Header, body: body}
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("%s: status %d, want 503; body %q", tc.face, resp.StatusCode, excerptOf(string(body)))
+			}
+			if problem := tc.check(a); problem != "" {
+				t.Errorf("%s: %s", tc.face, problem)
+			}
+			if !strings.Contains(strings.ToLower(string(body)), "failed verification") {
+				t.Logf("%s: %s", tc.face, body)
+				t.Errorf("%s: body %q does not say the archive failed verification", tc.face, excerptOf(string(body)))
+			}
+			for _, h := range []string{"Content-Disposition", "X-Checksum", "ETag", "Accept-Ranges"} {
+				if v := resp.Header.Get(h); v != "" {
+					t.Errorf("%s: the error answer keeps the download's %s %q", tc.face, h, v)
+				}
+			}
+		}
+	}
+
+	c, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Download(t.Context(), "provider", "tiny", "1.0.0", io.Discard, nil)
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "failed verification") {
+		t.Errorf("client Download = %v, want the 503 saying the archive failed verification", err)
+	}
+}
+
+// TestCutDownloadIsIncompleteForTheClient: a large corrupted archive is cut
+// mid-body by the server; the Go client says the download was cut, an
+// incomplete transfer, not that it cannot reach the registry.
+func TestCutDownloadIsIncompleteForTheClient(t *testing.T) {
+	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Sources = []string{"oci"}
+	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	hex := publishCorrupt(t, cfg)
+	flipByte(t, filepath.Join(reg.Dir, "data", "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data"))
+	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
+	c, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Download(t.Context(), "provider", "broken", "1.0.0", io.Discard, nil)
+	var ie *client.IncompleteError
+	var ce *client.ConnError
+	if !errors.As(err, &ie) || errors.As(err, &ce) || !strings.Contains(err.Error(), "cut") {
+		t.Fatalf("client Download = %v, want an IncompleteError saying the download was cut", err)
+	}
+	if ie.Expected <= corruptSize || ie.Received >= ie.Expected {
+		t.Errorf("IncompleteError %+v: want fewer bytes received than announced", ie)
 	}
 }

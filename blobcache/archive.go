@@ -49,7 +49,7 @@ func (c *Cache) Open(ctx context.Context, checksum string, size int64, fetch fun
 	case err != nil:
 		return nil, err
 	case file != nil:
-		return &registry.Archive{Body: file, Size: size, FileName: c.readName(hex), Checksum: checksum}, nil
+		return &registry.Archive{Body: file, Size: size, FileName: c.readName(hex), Checksum: checksum, Ranged: true}, nil
 	}
 	select {
 	case <-r.f.opened:
@@ -61,7 +61,22 @@ func (c *Cache) Open(ctx context.Context, checksum string, size int64, fetch fun
 		r.Close()
 		return nil, ferr
 	}
-	return &registry.Archive{Body: r, Size: size, FileName: r.f.name, Checksum: checksum}, nil
+	// Ranged: this first download streams the fill, the next ones are
+	// served from the file, with ranges.
+	return &registry.Archive{Body: r, Size: size, FileName: r.f.name, Checksum: checksum, Ranged: true}, nil
+}
+
+// Cacheable reports whether Open would keep the archive of checksum (size
+// bytes): the cache is on and open, the checksum a sha256 digest, the size
+// known and at most the cache's. The catalog answers a HEAD with it
+// (Accept-Ranges) without opening the archive.
+func (c *Cache) Cacheable(checksum string, size int64) bool {
+	if _, err := parseDigest(checksum); c == nil || err != nil || size <= 0 || size > c.maxSize {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed
 }
 
 // writeName stores the file name of a blob beside it, atomically.

@@ -190,7 +190,7 @@ func (v *verifiedBody) Read(p []byte) (int, error) {
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
-			return n, fmt.Errorf("gitea asset does not match its published checksum: sha256:%s, want sha256:%s", got, v.want)
+			return n, fmt.Errorf("gitea asset: %w: sha256:%s, want sha256:%s", registry.ErrChecksumMismatch, got, v.want)
 		}
 	}
 	return n, err
