@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -195,5 +196,104 @@ func TestCutDownloadIsIncompleteForTheClient(t *testing.T) {
 	}
 	if ie.Expected <= corruptSize || ie.Received >= ie.Expected {
 		t.Errorf("IncompleteError %+v: want fewer bytes received than announced", ie)
+	}
+}
+
+// TestHeadDoesNotDownload: a HEAD of a download the blob cache does not
+// hold yet answers the headers from the resolved version without fetching
+// the blob from the registry (it used to fetch it whole); the first GET
+// then fills, with the same ETag and Accept-Ranges a cached answer has.
+func TestHeadDoesNotDownload(t *testing.T) {
+	base, reg, hex, _ := sharedBlobServer(t)
+	url := base + "/api/v1/extensions/taskserv/redis/1.0.0"
+	before := blobGets(t, reg, hex) // the publications' own checks
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	head := resp.Header
+	if n := blobGets(t, reg, hex) - before; n != 0 {
+		t.Errorf("a HEAD made %d registry blob downloads, want 0", n)
+	}
+	want := map[string]string{
+		"Content-Disposition": "attachment; filename=redis_taskserv.tar.gz",
+		"X-Checksum":          "sha256:" + hex, "ETag": `"sha256:` + hex + `"`, "Accept-Ranges": "bytes",
+		"Content-Type": "application/octet-stream",
+	}
+	if resp.StatusCode != 200 || resp.ContentLength <= 0 {
+		t.Errorf("HEAD: status %d, Content-Length %d", resp.StatusCode, resp.ContentLength)
+	}
+	for h, v := range want {
+		if got := head.Get(h); got != v {
+			t.Errorf("HEAD: %s %q, want %q", h, got, v)
+		}
+	}
+	for i, what := range []string{"first GET (filling)", "cached GET"} {
+		resp, body := httpGet(t, url)
+		if resp.StatusCode != 200 || int64(len(body)) != resp.ContentLength || resp.Header.Get("Content-Length") != head.Get("Content-Length") {
+			t.Errorf("%s: status %d, %d bytes, Content-Length %s (HEAD said %s)", what, resp.StatusCode, len(body), resp.Header.Get("Content-Length"), head.Get("Content-Length"))
+		}
+		for h, v := range want {
+			if got := resp.Header.Get(h); got != v {
+				t.Errorf("%s: %s %q, want %q", what, h, got, v)
+			}
+		}
+		if n := blobGets(t, reg, hex) - before; n != 1 {
+			t.Errorf("after the %s: %d registry blob downloads, want 1", what, n)
+		}
+		if i == 0 {
+			waitUntil(t, func() bool { return cachedBlobs(t, base) == 1 }, "the blob in the cache")
+		}
+	}
+}
+
+// cachedBlobs is the blob_cache_blobs gauge of the service at base.
+func cachedBlobs(t *testing.T, base string) int {
+	_, body := httpGet(t, base+"/api/v1/metrics")
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "blob_cache_blobs "); ok {
+			return int(v[0] - '0')
+		}
+	}
+	return -1
+}
+
+// TestBadRangeIsTheV1Error: a Range a cached archive cannot satisfy is a
+// 416 with the v1 error body (invalid_parameter) and Content-Range, without
+// the download's Content-Disposition (it used to be ServeContent's plain
+// text, "invalid range: failed to overlap").
+func TestBadRangeIsTheV1Error(t *testing.T) {
+	base, _, _, _ := sharedBlobServer(t)
+	url := base + "/api/v1/extensions/taskserv/redis/1.0.0"
+	resp, data := httpGet(t, url)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET: %d", resp.StatusCode)
+	}
+	waitUntil(t, func() bool { return cachedBlobs(t, base) == 1 }, "the blob in the cache")
+	resp, body := httpGet(t, url, "Range", "bytes=10-29")
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[10:30]) {
+		t.Errorf("a good Range: status %d, %d bytes", resp.StatusCode, len(body))
+	}
+	for _, rng := range []string{"bytes=999999-", "bytes=abc", "bytes=" + strings.Repeat("9", 200) + "-"} {
+		resp, body := httpGet(t, url, "Range", rng)
+		a := rawAnswer{status: resp.StatusCode, header: resp.Header, body: body}
+		if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+			t.Errorf("Range %.20s: status %d, want 416", rng, resp.StatusCode)
+		}
+		if problem := checkV1Body(a); problem != "" {
+			t.Errorf("Range %.20s: %s", rng, problem)
+		}
+		if !strings.Contains(string(body), `"invalid_parameter"`) || len(body) > 400 {
+			t.Errorf("Range %.20s: body %q, want a short invalid_parameter", rng, excerptOf(string(body)))
+		}
+		if cd := resp.Header.Get("Content-Disposition"); cd != "" {
+			t.Errorf("Range %.20s: the 416 keeps Content-Disposition %q", rng, cd)
+		}
+		if cr, want := resp.Header.Get("Content-Range"), fmt.Sprintf("bytes */%d", len(data)); rng == "bytes=999999-" && cr != want {
+			t.Errorf("Range %.20s: Content-Range %q, want %q", rng, cr, want)
+		}
 	}
 }
