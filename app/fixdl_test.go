@@ -16,6 +16,8 @@ import (
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/client"
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/httpapi"
+	"github.com/provisioning-platform/extension-registry/internal/openapitest"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 	"github.com/provisioning-platform/extension-registry/oci"
 )
@@ -266,6 +268,7 @@ func cachedBlobs(t *testing.T, base string) int {
 // the download's Content-Disposition (it used to be ServeContent's plain
 // text, "invalid range: failed to overlap").
 func TestBadRangeIsTheV1Error(t *testing.T) {
+	doc := openapitest.Load(t, httpapi.OpenAPI())
 	base, _, _, _ := sharedBlobServer(t)
 	url := base + "/api/v1/extensions/taskserv/redis/1.0.0"
 	resp, data := httpGet(t, url)
@@ -291,6 +294,11 @@ func TestBadRangeIsTheV1Error(t *testing.T) {
 		}
 		if cd := resp.Header.Get("Content-Disposition"); cd != "" {
 			t.Errorf("Range %.20s: the 416 keeps Content-Disposition %q", rng, cd)
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Range", rng)
+		if err := openapitest.Validate(doc, req, resp.StatusCode, resp.Header, body); err != nil {
+			t.Errorf("Range %.20s: the 416 does not fit httpapi/openapi.json: %v", rng, err)
 		}
 		if cr, want := resp.Header.Get("Content-Range"), fmt.Sprintf("bytes */%d", len(data)); rng == "bytes=999999-" && cr != want {
 			t.Errorf("Range %.20s: Content-Range %q, want %q", rng, cr, want)
