@@ -94,6 +94,9 @@ func ServeArchiveOr(w http.ResponseWriter, r *http.Request, arc *registry.Archiv
 			failArchive(w, r, fail, err) // nothing went out: a real answer
 			return
 		}
+		// What was written may still sit in the server's buffer: send it,
+		// so that the client sees a cut body rather than no answer.
+		_ = http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler)
 	}
 	hw.send() // an empty archive
