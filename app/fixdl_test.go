@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,6 +160,15 @@ func TestSmallCorruptArchiveIsAnAnswer(t *testing.T) {
 					t.Errorf("%s: the error answer keeps the download's %s %q", tc.face, h, v)
 				}
 			}
+		}
+	}
+
+	if curl, err := exec.LookPath("curl"); err == nil {
+		// It used to be curl's "000", exit 52: an empty reply.
+		out, err := exec.CommandContext(t.Context(), curl, "-sS", "-o", os.DevNull, "-w", "%{http_code}",
+			base+"/api/v1/extensions/provider/tiny/1.0.0").CombinedOutput()
+		if err != nil || string(out) != "503" {
+			t.Errorf("curl: %q, %v; want 503 and exit 0", out, err)
 		}
 	}
 
