@@ -45,4 +45,7 @@ type Archive struct {
 	FileName string
 	// Checksum is "sha256:<hex>" when known.
 	Checksum string
+	// Ranged says the archive is served with byte ranges (it is, or is
+	// being filled into, the blob cache): downloads say Accept-Ranges.
+	Ranged bool
 }

@@ -29,6 +29,12 @@ var (
 	ErrTimeout = errors.New("backend timeout")
 )
 
+// ErrChecksumMismatch is wrapped by the verifying readers of the backends
+// and the blob cache when an archive's bytes do not match its size or
+// digest. It is not a kind of its own (the faces answer the kind of the
+// error that wraps it); it tells a failed verification from a broken stream.
+var ErrChecksumMismatch = errors.New("the archive does not match its checksum")
+
 // Error is an error whose Message is safe to show a client: it names what
 // went wrong in the client's terms and never carries credentials or internal
 // detail. Kind is one of the Err* sentinels above; Err, when set, is the

@@ -101,4 +101,9 @@ type Version struct {
 	// so (a Gitea release flagged as a pre-release). CurrentVersion passes
 	// over it while a stable version exists. It is never shown to clients.
 	Prerelease bool `json:"-"`
+	// FileName is the name the backend gives the version's archive (a
+	// layer's title, a release asset's name), when it knows it without
+	// opening the archive. Downloads are offered under it, whatever copy
+	// of the bytes serves them. It is never shown in listings.
+	FileName string `json:"-"`
 }

@@ -27,8 +27,9 @@ const maxNameLen = 1024
 // as it is. Errors of fetch are returned unchanged, so that their kinds
 // (registry.ErrNotFound, ErrUnavailable, ...) reach the face.
 //
-// The file name is kept per blob: when two backends hold the same bytes
-// under different names, a hit gets the name of the latest fill.
+// The file name is kept per blob, as the name of the latest fill: the
+// catalog replaces it with the name of the version it serves when the
+// version has one (two extensions may share one blob's bytes).
 func (c *Cache) Open(ctx context.Context, checksum string, size int64, fetch func(context.Context) (*registry.Archive, error)) (*registry.Archive, error) {
 	hex, err := parseDigest(checksum)
 	if c == nil || err != nil || size <= 0 {
@@ -48,7 +49,7 @@ func (c *Cache) Open(ctx context.Context, checksum string, size int64, fetch fun
 	case err != nil:
 		return nil, err
 	case file != nil:
-		return &registry.Archive{Body: file, Size: size, FileName: c.readName(hex), Checksum: checksum}, nil
+		return &registry.Archive{Body: file, Size: size, FileName: c.readName(hex), Checksum: checksum, Ranged: true}, nil
 	}
 	select {
 	case <-r.f.opened:
@@ -60,7 +61,22 @@ func (c *Cache) Open(ctx context.Context, checksum string, size int64, fetch fun
 		r.Close()
 		return nil, ferr
 	}
-	return &registry.Archive{Body: r, Size: size, FileName: r.f.name, Checksum: checksum}, nil
+	// Ranged: this first download streams the fill, the next ones are
+	// served from the file, with ranges.
+	return &registry.Archive{Body: r, Size: size, FileName: r.f.name, Checksum: checksum, Ranged: true}, nil
+}
+
+// Cacheable reports whether Open would keep the archive of checksum (size
+// bytes): the cache is on and open, the checksum a sha256 digest, the size
+// known and at most the cache's. The catalog answers a HEAD with it
+// (Accept-Ranges) without opening the archive.
+func (c *Cache) Cacheable(checksum string, size int64) bool {
+	if _, err := parseDigest(checksum); c == nil || err != nil || size <= 0 || size > c.maxSize {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed
 }
 
 // writeName stores the file name of a blob beside it, atomically.

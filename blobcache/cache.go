@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // Errors returned by the cache. They wrap no backend kind: a caller that gets
@@ -42,7 +44,7 @@ var (
 	// larger than the cache.
 	ErrNotCacheable = errors.New("blobcache: blob not cacheable")
 	// ErrMismatch: the backend's bytes do not have the expected digest or size.
-	ErrMismatch = errors.New("blobcache: content does not match its digest")
+	ErrMismatch = fmt.Errorf("blobcache: %w", registry.ErrChecksumMismatch)
 	// ErrStalled: the backend sent nothing for too long while filling.
 	ErrStalled = errors.New("blobcache: the backend sent nothing for too long")
 )

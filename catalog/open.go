@@ -14,49 +14,9 @@ import (
 // ErrNotFound whose message names both; a malformed version is
 // ErrInvalidVersion. With the index, resolving makes no backend call.
 func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version string) (*registry.Archive, error) {
-	want, err := registry.ParseVersion(version)
+	src, v, notFound, err := c.resolve(ctx, typ, name, version)
 	if err != nil {
 		return nil, err
-	}
-	notFound := &registry.Error{
-		Kind:    registry.ErrNotFound,
-		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, name, want),
-	}
-	var (
-		src registry.Source
-		vs  []registry.Version
-	)
-	if o, err, ok := c.indexLookup(ctx, typ, name); ok {
-		if errors.Is(err, registry.ErrNotFound) {
-			notFound.Err = err
-			return nil, notFound
-		}
-		if err != nil {
-			return nil, err
-		}
-		src, vs = o.src, o.entry.versions()
-	} else {
-		ext, err := c.Get(ctx, typ, name)
-		if err == nil {
-			vs, err = c.versionsOf(ctx, ext)
-		}
-		if errors.Is(err, registry.ErrNotFound) {
-			notFound.Err = err
-			return nil, notFound
-		}
-		if err != nil {
-			return nil, err
-		}
-		src = ext.Source
-	}
-	v, ok := registry.FindVersion(vs, want)
-	if !ok {
-		// The version may be that of a copy in a higher-precedence source
-		// that fails right now: say so rather than "not found".
-		if err := c.higherFailure(ctx, typ, name, src); err != nil {
-			return nil, err
-		}
-		return nil, notFound
 	}
 	b := c.backend(src)
 	fetch := func(ctx context.Context) (*registry.Archive, error) { return b.Open(ctx, typ, name, v) }
@@ -70,7 +30,62 @@ func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version str
 		notFound.Err = err
 		return nil, notFound
 	}
+	if err == nil && v.FileName != "" {
+		// The name of the version served, never that of whichever
+		// extension sharing these bytes filled the blob cache first.
+		a.FileName = v.FileName
+	}
 	return a, err
+}
+
+// resolve finds version of typ/name and the source that serves it, with
+// the not-found error Open returns for it.
+func (c *Catalog) resolve(ctx context.Context, typ registry.Type, name, version string) (registry.Source, registry.Version, *registry.Error, error) {
+	want, err := registry.ParseVersion(version)
+	if err != nil {
+		return "", registry.Version{}, nil, err
+	}
+	notFound := &registry.Error{
+		Kind:    registry.ErrNotFound,
+		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, name, want),
+	}
+	var (
+		src registry.Source
+		vs  []registry.Version
+	)
+	if o, err, ok := c.indexLookup(ctx, typ, name); ok {
+		if errors.Is(err, registry.ErrNotFound) {
+			notFound.Err = err
+			return "", registry.Version{}, nil, notFound
+		}
+		if err != nil {
+			return "", registry.Version{}, nil, err
+		}
+		src, vs = o.src, o.entry.versions()
+	} else {
+		ext, err := c.Get(ctx, typ, name)
+		if err == nil {
+			vs, err = c.versionsOf(ctx, ext)
+		}
+		if errors.Is(err, registry.ErrNotFound) {
+			notFound.Err = err
+			return "", registry.Version{}, nil, notFound
+		}
+		if err != nil {
+			return "", registry.Version{}, nil, err
+		}
+		src = ext.Source
+	}
+	v, ok := registry.FindVersion(vs, want)
+	if !ok {
+		// The version may be that of a copy in a higher-precedence source
+		// that fails right now: say so rather than "not found".
+		if err := c.higherFailure(ctx, typ, name, src); err != nil {
+			return "", registry.Version{}, nil, err
+		}
+		return "", registry.Version{}, nil, notFound
+	}
+	return src, v, notFound, nil
 }
 
 // indexLookup is the index's owner of typ/name, counted as a versions

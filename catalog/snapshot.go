@@ -32,15 +32,19 @@ type Entry struct {
 	// which registry.Version does not encode), so that a snapshot read
 	// back from JSON can still open downloads.
 	Refs []string `json:"refs"`
+	// FileNames holds the file name of each version's archive
+	// (Versions[i].FileName, not encoded either), so that a download from
+	// a snapshot read back is still offered under its own name.
+	FileNames []string `json:"file_names,omitempty"`
 }
 
 // newEntry returns the Entry of ext and its versions, keeping their refs.
 func newEntry(ext registry.Extension, vs []registry.Version) Entry {
-	refs := make([]string, len(vs))
+	refs, names := make([]string, len(vs)), make([]string, len(vs))
 	for i, v := range vs {
-		refs[i] = v.Ref
+		refs[i], names[i] = v.Ref, v.FileName
 	}
-	return Entry{Extension: ext, Versions: vs, Refs: refs}
+	return Entry{Extension: ext, Versions: vs, Refs: refs, FileNames: names}
 }
 
 // versions returns a copy of the entry's versions with their refs.
@@ -50,6 +54,9 @@ func (e *Entry) versions() []registry.Version {
 	for i := range out {
 		if i < len(e.Refs) && e.Refs[i] != "" {
 			out[i].Ref = e.Refs[i]
+		}
+		if i < len(e.FileNames) && e.FileNames[i] != "" {
+			out[i].FileName = e.FileNames[i]
 		}
 	}
 	return out

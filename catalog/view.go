@@ -97,8 +97,10 @@ func (c *Catalog) rebuild() *view {
 				expired = true
 				v.expired[s.src] = &registry.Error{
 					Kind: registry.ErrUnavailable,
-					Message: fmt.Sprintf("The %s source has failed since its last good read %s ago (more than index.max_stale): %s",
-						s.src, now.Sub(snap.ReadAt).Round(time.Second), describe(lastErr)),
+					// The time of the read, not its age: this view (and
+					// the message) is reused until the sources change.
+					Message: fmt.Sprintf("The %s source has failed since its last good read at %s (more than index.max_stale ago): %s",
+						s.src, snap.ReadAt.UTC().Format(time.RFC3339), describe(lastErr)),
 					Err: lastErr,
 				}
 			} else if v.staleAt.IsZero() || until.Before(v.staleAt) {

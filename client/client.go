@@ -133,6 +133,10 @@ type ConnError struct {
 }
 
 func (e *ConnError) Error() string {
+	if errors.Is(e.Err, io.EOF) || errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		// Reached, but it closed the connection before any answer.
+		return fmt.Sprintf("the registry at %s closed the connection without an answer: %v", e.URL, e.Err)
+	}
 	return fmt.Sprintf("cannot reach the registry at %s: %v", e.URL, e.Err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -75,10 +76,10 @@ func (c *Client) Download(ctx context.Context, typ, name, version string, w io.W
 	}
 
 	h := sha256.New()
-	dst := io.MultiWriter(w, h)
+	var dst io.Writer = destWriter{w: io.MultiWriter(w, h)}
 	if opts.Progress != nil {
 		if pw := opts.Progress(resp.ContentLength); pw != nil {
-			dst = io.MultiWriter(w, h, pw)
+			dst = destWriter{w: io.MultiWriter(w, h, pw)}
 		}
 	}
 	n, err := io.Copy(dst, resp.Body)
@@ -86,7 +87,12 @@ func (c *Client) Download(ctx context.Context, typ, name, version string, w io.W
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("download %s/%s %s: %w", typ, name, version, err)
+		var de *destError
+		if errors.As(err, &de) {
+			return nil, fmt.Errorf("download %s/%s %s: %w", typ, name, version, de.err)
+		}
+		return nil, fmt.Errorf("download %s/%s %s: %w", typ, name, version,
+			&IncompleteError{Received: n, Expected: resp.ContentLength, Err: err})
 	}
 	res := &DownloadResult{
 		Version:  version,

@@ -108,6 +108,15 @@ type location struct {
 }
 
 // locationOf returns where the archive of rel is, and its size when known.
+// fileNameOf is the name fetch gives the archive of rel: its asset's, else
+// that of the source archive.
+func fileNameOf(r repository, rel release) string {
+	if rel.archive == nil {
+		return r.name + "-" + rel.tag + ".tar.gz"
+	}
+	return path.Base(rel.archive.Name)
+}
+
 func locationOf(r repository, rel release) (location, int64) {
 	if rel.archive == nil {
 		return location{repo: r, tag: rel.tag}, 0
@@ -181,7 +190,7 @@ func (v *verifiedBody) Read(p []byte) (int, error) {
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
-			return n, fmt.Errorf("gitea asset does not match its published checksum: sha256:%s, want sha256:%s", got, v.want)
+			return n, fmt.Errorf("gitea asset: %w: sha256:%s, want sha256:%s", registry.ErrChecksumMismatch, got, v.want)
 		}
 	}
 	return n, err

@@ -149,6 +149,7 @@ func (b *Backend) Versions(ctx context.Context, typ registry.Type, name string) 
 			Size:        e.Size,
 			Ref:         rel.tag,
 			Prerelease:  rel.prerelease,
+			FileName:    fileNameOf(r, rel),
 		}
 	}
 	return out, nil

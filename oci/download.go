@@ -133,7 +133,7 @@ func (v *verifiedBody) Read(p []byte) (int, error) {
 	n, err := v.vr.Read(p)
 	if err == io.EOF {
 		if verr := v.vr.Verify(); verr != nil {
-			return n, fmt.Errorf("archive does not match its digest: %w", verr)
+			return n, fmt.Errorf("%w: %w", registry.ErrChecksumMismatch, verr)
 		}
 	}
 	return n, err

@@ -109,6 +109,7 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 	}
 	cur := vs[0]
 	cur.PublishedAt, cur.Checksum, cur.Size = info.created, info.layer.Digest.String(), info.layer.Size
+	cur.FileName = fileName(info.layer, name, typ)
 	ann := info.annotations
 	res := &resolved{path: path, ext: registry.Extension{
 		Name:        name,
@@ -148,6 +149,7 @@ func (b *Backend) describe(ctx context.Context, r repo, path string, vs []regist
 				return nil
 			}
 			v.PublishedAt, v.Checksum, v.Size = vi.created, vi.layer.Digest.String(), vi.layer.Size
+			v.FileName = fileName(vi.layer, name, typ)
 			rest[i] = &v
 			return nil
 		})

@@ -115,8 +115,11 @@ func pull(cmd *cobra.Command, c *client.Client, r ref, dir string) (*client.Down
 		fmt.Fprintln(cmd.ErrOrStderr())
 	}
 	if err != nil {
-		var ce *client.ChecksumError
-		if errors.As(err, &ce) {
+		var (
+			ce *client.ChecksumError
+			ie *client.IncompleteError
+		)
+		if errors.As(err, &ce) || errors.As(err, &ie) {
 			return nil, "", fmt.Errorf("%s: %w; no file was written", r, err)
 		}
 		return nil, "", err

@@ -42,8 +42,19 @@ var errStalled = errors.New("the backend sent nothing for too long")
 // (a verified blob of the blob cache) is served from the file instead, with
 // Range and an ETag (see serveArchiveFile). The caller closes arc.Body.
 func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive, log *slog.Logger, attrs ...any) {
+	ServeArchiveOr(w, r, arc, nil, log, attrs...)
+}
+
+// ServeArchiveOr is ServeArchive with the face's error answer: a failure
+// found before the first byte is sent (the status line waits for it) is
+// answered through fail, with an ErrUnavailable whose message says whether
+// the archive failed verification, instead of a cut connection with no
+// answer at all; a Range a cached blob cannot satisfy gets fail's body for
+// an ErrInvalid, with status 416. With a nil fail it is ServeArchive. A HEAD
+// request may pass an archive with a nil Body: only the headers are sent.
+func ServeArchiveOr(w http.ResponseWriter, r *http.Request, arc *registry.Archive, fail ArchiveFailer, log *slog.Logger, attrs ...any) {
 	if f, ok := arc.Body.(*os.File); ok && arc.Checksum != "" {
-		serveArchiveFile(w, r, arc, f) // a verified blob on disk: Range, ETag
+		serveArchiveFile(w, r, arc, f, fail) // a verified blob on disk: Range, ETag
 		return
 	}
 	h := w.Header()
@@ -56,14 +67,19 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	}
 	if arc.Checksum != "" {
 		h.Set("X-Checksum", arc.Checksum)
+		h.Set("ETag", `"`+arc.Checksum+`"`)
 	}
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
+	if arc.Ranged {
+		h.Set("Accept-Ranges", "bytes")
+	}
+	hw := &headerOnWrite{w: w, status: http.StatusOK}
+	if r.Method == http.MethodHead || arc.Body == nil {
+		hw.send()
 		return
 	}
 	body := newIdleReader(arc.Body, archiveIdleTimeout)
 	defer body.timer.Stop()
-	err := copyHoldingBack(w, body)
+	err := copyHoldingBack(hw, body)
 	if body.stalled {
 		// Even when the closed stream then read as a clean end: without
 		// Content-Length a normal return would end the chunked body and
@@ -74,8 +90,16 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 		if log != nil {
 			log.Warn("download interrupted", append([]any{"path", Excerpt(r.URL.Path), "error", err}, attrs...)...)
 		}
+		if !hw.sent && fail != nil {
+			failArchive(w, r, fail, err) // nothing went out: a real answer
+			return
+		}
+		// What was written may still sit in the server's buffer: send it,
+		// so that the client sees a cut body rather than no answer.
+		_ = http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler)
 	}
+	hw.send() // an empty archive
 }
 
 // holdBack is the size of the read buffers of copyHoldingBack: the most it
