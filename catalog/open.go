@@ -20,7 +20,7 @@ func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version str
 	}
 	notFound := &registry.Error{
 		Kind:    registry.ErrNotFound,
-		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, name, want),
+		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, registry.Excerpt(name), registry.Excerpt(want.String())),
 	}
 	var (
 		src registry.Source

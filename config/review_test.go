@@ -1,0 +1,72 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReviewMistakesStopStartup pins the configuration mistakes a review
+// found that used to load: each now fails with one line naming the key.
+func TestReviewMistakesStopStartup(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty-token")
+	if err := os.WriteFile(empty, []byte(" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files := []struct{ yaml, want string }{
+		{"cache: {ttl: [5m]}", "config: cache.ttl ("},
+		{"cache: {capacity: [5]}", "config: cache.capacity ("},
+		{"log_level: [debug]", "config: log_level ("},
+		{"oci: {namespace: [a]}", "config: oci.namespace ("},
+		{"public_url: https://example.com/base?x=1", "config: public_url: must not carry a query or fragment"},
+		{"public_url: 'https://example.com/base#frag'", "config: public_url: must not carry a query or fragment"},
+		{"gitea: {url: 'https://g.example.com/?a=b', organizations: [o]}", "config: gitea.url: must not carry a query"},
+		{`connectors: {allowed_hosts: ["*."]}`, "config: connectors.allowed_hosts: a wildcard entry needs a domain"},
+		{`connectors: {allowed_hosts: ["a*b.example.com"]}`, "config: connectors.allowed_hosts: a wildcard is only allowed"},
+		{"gitea: {url: https://g.example.com, organizations: [o], token_file: " + empty + "}", "config: gitea.token_file ("},
+		{"listen: 127.0.0.1:99999", "config: listen: port must be 0 to 65535"},
+		{"listen: 999.1.1.1:80", "config: listen: host must be an IP address or a host name"},
+		{"listen: 'a b:80'", "config: listen: host must be"},
+	}
+	for _, tc := range files {
+		_, err := Load(writeFile(t, tc.yaml), nil)
+		if err == nil {
+			t.Errorf("%s: loaded, want %q", tc.yaml, tc.want)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: got %q, want one line starting %q", tc.yaml, msg, tc.want)
+		}
+		if strings.Contains(tc.want, "(") && !strings.Contains(msg, "expects a single value, not a list") && !strings.Contains(msg, "is empty") {
+			t.Errorf("%s: got %q, want the list or empty-file reason", tc.yaml, msg)
+		}
+	}
+	_, err := Load("", []string{"EXTENSION_REGISTRY_SOURCES=oci,,gitea"})
+	if err == nil || !strings.HasPrefix(err.Error(), "config: sources (EXTENSION_REGISTRY_SOURCES): has an empty element") {
+		t.Errorf("sources with an empty element: got %v", err)
+	}
+}
+
+// TestReviewGoodValuesStillLoad keeps the accepted forms next to the
+// refused ones.
+func TestReviewGoodValuesStillLoad(t *testing.T) {
+	for _, y := range []string{
+		"listen: ':0'",
+		"listen: localhost:8082",
+		"listen: '[::1]:8082'",
+		"listen: 10.0.0.1:http",
+		"public_url: https://example.com/base",
+		`connectors: {allowed_hosts: ["*", "*.example.com", "tool.local:8080", "10.1.2.3"]}`,
+		"cache: {ttl: 5m}",
+		"oci: {repositories: [aws]}",
+	} {
+		if _, err := Load(writeFile(t, y), nil); err != nil {
+			t.Errorf("%s: %v", y, err)
+		}
+	}
+	if _, err := Load("", []string{"EXTENSION_REGISTRY_SOURCES=oci"}); err != nil {
+		t.Errorf("one source: %v", err)
+	}
+}
