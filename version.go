@@ -85,4 +85,3 @@ func FindVersion(vs []Version, want *semver.Version) (Version, bool) {
 	}
 	return Version{}, false
 }
-

@@ -180,4 +180,3 @@ func webURL(s string) string {
 	}
 	return s
 }
-
