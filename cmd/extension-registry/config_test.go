@@ -89,6 +89,8 @@ func TestConfigMistakes(t *testing.T) {
 		{name: "publish with a configuration mistake", args: publish, env: []string{"EXTENSION_REGISTRY_CACHE_TTL=soon"}, want: "cache.ttl"},
 		{name: "publish --to without a namespace", args: append(publish, "--to", "127.0.0.1:5000"), want: "--to"},
 		{name: "publish --to with a scheme", args: append(publish, "--to", "https://registry.example.com/ns"), want: "--to: want HOST/NAMESPACE without a scheme"},
+		{name: "publish with a 300-byte name", args: []string{"publish", src, "--type", "provider", "--name", strings.Repeat("a", 300), "--version", "1.0.0"}, want: "--name: Invalid extension name \"aaaa"},
+		{name: "publish with an uppercase name", args: []string{"publish", src, "--type", "provider", "--name", "AWS", "--version", "1.0.0"}, want: "--name: Invalid extension name \"AWS\": must be lowercase"},
 		{name: "publish with an unknown type", args: []string{"publish", src, "--type", "plugin", "--name", "x", "--version", "1.0.0"}, want: "--type"},
 		{name: "publish with a bad --created", args: append(publish, "--created", "yesterday"), want: "--created", code: exitUsage},
 	} {

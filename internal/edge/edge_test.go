@@ -237,9 +237,10 @@ func TestCannedAnswers(t *testing.T) {
 		{"bad escape connector", "GET /connectors/oci/extensions/%ZZ HTTP/1.1\r\nHost: x\r\n\r\n", 400, "connector", "percent-encoded"},
 		{"no host", "GET /api/v1/health HTTP/1.1\r\n\r\n", 400, "v1", "Host"},
 		{"headers too large", "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 9000) + "\r\n\r\n", 431, "v1", "too large"},
-		{"unknown transfer encoding", "POST /connectors/oci/extensions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "connector", "transfer encoding"},
+		{"unknown transfer encoding", "POST /connectors/oci/extensions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400, "connector", "transfer encoding"},
 		{"garbage request line", "HELLO\r\n\r\n", 400, "v1", "Malformed"},
-		{"unsupported HTTP version", "GET /connectors/oci HTTP/3.0\r\nHost: x\r\n\r\n", 505, "connector", "protocol version"},
+		{"HTTP/2.0 in text form", "GET /api/v1/health HTTP/2.0\r\nHost: x\r\n\r\n", 400, "v1", "protocol version"},
+		{"unsupported HTTP version", "GET /connectors/oci HTTP/3.0\r\nHost: x\r\n\r\n", 400, "connector", "protocol version"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := net.DialTimeout("tcp", ln.Addr().String(), 2*time.Second)

@@ -24,9 +24,13 @@ const (
 	MaxParams = 32
 )
 
-// checkRequest refuses paths and queries no route should see. It returns
-// the status and message of the refusal, or 0 when the request may pass.
+// checkRequest refuses Host headers, paths and queries no route should
+// see. It returns the status and message of the refusal, or 0 when the
+// request may pass.
 func checkRequest(r *http.Request) (int, string) {
+	if status, msg := checkHost(r.Host); status != 0 {
+		return status, msg
+	}
 	if status, msg := checkPath(r.URL); status != 0 {
 		return status, msg
 	}
