@@ -14,36 +14,40 @@ func TestReviewMistakesStopStartup(t *testing.T) {
 	if err := os.WriteFile(empty, []byte(" \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	files := []struct{ yaml, want string }{
-		{"cache: {ttl: [5m]}", "config: cache.ttl ("},
-		{"cache: {capacity: [5]}", "config: cache.capacity ("},
-		{"log_level: [debug]", "config: log_level ("},
-		{"oci: {namespace: [a]}", "config: oci.namespace ("},
-		{"public_url: https://example.com/base?x=1", "config: public_url: must not carry a query or fragment"},
-		{"public_url: 'https://example.com/base#frag'", "config: public_url: must not carry a query or fragment"},
-		{"gitea: {url: 'https://g.example.com/?a=b', organizations: [o]}", "config: gitea.url: must not carry a query"},
-		{`connectors: {allowed_hosts: ["*."]}`, "config: connectors.allowed_hosts: a wildcard entry needs a domain"},
-		{`connectors: {allowed_hosts: ["a*b.example.com"]}`, "config: connectors.allowed_hosts: a wildcard is only allowed"},
-		{"gitea: {url: https://g.example.com, organizations: [o], token_file: " + empty + "}", "config: gitea.token_file ("},
-		{"listen: 127.0.0.1:99999", "config: listen: port must be 0 to 65535"},
-		{"listen: 999.1.1.1:80", "config: listen: host must be an IP address or a host name"},
-		{"listen: 'a b:80'", "config: listen: host must be"},
+	files := []struct{ yaml, key, reason string }{
+		{"cache: {ttl: [5m]}", "cache.ttl", "expects a single value, not a list"},
+		{"cache: {capacity: [5]}", "cache.capacity", "expects a single value, not a list"},
+		{"log_level: [debug]", "log_level", "expects a single value, not a list"},
+		{"oci: {namespace: [a]}", "oci.namespace", "expects a single value, not a list"},
+		{"public_url: https://example.com/base?x=1", "public_url", "must not carry a query or fragment"},
+		{"public_url: 'https://example.com/base#frag'", "public_url", "must not carry a query or fragment"},
+		{"gitea: {url: 'https://g.example.com/?a=b', organizations: [o]}", "gitea.url", "must not carry a query"},
+		{`connectors: {allowed_hosts: ["*."]}`, "connectors.allowed_hosts", "a wildcard entry needs a domain"},
+		{`connectors: {allowed_hosts: ["a*b.example.com"]}`, "connectors.allowed_hosts", "a wildcard is only allowed"},
+		{"gitea: {url: https://g.example.com, organizations: [o], token_file: " + empty + "}", "gitea.token_file", "names a file that is empty"},
+		{"listen: 127.0.0.1:99999", "listen", "port must be 0 to 65535"},
+		{"listen: 999.1.1.1:80", "listen", "host must be an IP address or a host name"},
+		{"listen: 'a b:80'", "listen", "host must be"},
 	}
 	for _, tc := range files {
-		_, err := Load(writeFile(t, tc.yaml), nil)
+		file := writeFile(t, tc.yaml)
+		_, err := Load(file, nil)
 		if err == nil {
-			t.Errorf("%s: loaded, want %q", tc.yaml, tc.want)
+			t.Errorf("%s: loaded, want %s refused", tc.yaml, tc.key)
 			continue
 		}
 		msg := err.Error()
-		if !strings.HasPrefix(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%s: got %q, want one line starting %q", tc.yaml, msg, tc.want)
-		}
-		if strings.Contains(tc.want, "(") && !strings.Contains(msg, "expects a single value, not a list") && !strings.Contains(msg, "is empty") {
-			t.Errorf("%s: got %q, want the list or empty-file reason", tc.yaml, msg)
+		want := "config: " + tc.key + " (" + file + " line 1): " + tc.reason
+		if !strings.HasPrefix(msg, want) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: got %q, want one line starting %q", tc.yaml, msg, want)
 		}
 	}
-	_, err := Load("", []string{"EXTENSION_REGISTRY_SOURCES=oci,,gitea"})
+	// From the environment, the line names the variable.
+	_, err := Load("", []string{"EXTENSION_REGISTRY_PUBLIC_URL=https://example.com/?x=1"})
+	if err == nil || !strings.HasPrefix(err.Error(), "config: public_url (EXTENSION_REGISTRY_PUBLIC_URL): must not carry a query") {
+		t.Errorf("public_url from the environment: got %v", err)
+	}
+	_, err = Load("", []string{"EXTENSION_REGISTRY_SOURCES=oci,,gitea"})
 	if err == nil || !strings.HasPrefix(err.Error(), "config: sources (EXTENSION_REGISTRY_SOURCES): has an empty element") {
 		t.Errorf("sources with an empty element: got %v", err)
 	}

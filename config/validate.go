@@ -17,7 +17,7 @@ var namespacePattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)
 // *KeyError naming the first key at fault.
 func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
-		return &KeyError{Key: key, Reason: fmt.Sprintf(format, args...)}
+		return &KeyError{Key: key, Origin: c.given[key], Reason: fmt.Sprintf(format, args...)}
 	}
 	if err := checkListen(c.Listen); err != nil {
 		return bad("listen", "%v", err)

