@@ -71,6 +71,7 @@ func TestReviewEdgeAnswers(t *testing.T) {
 			if err := json.Unmarshal(a.body, &e); err != nil {
 				t.Fatalf("%d %q is not the API body", a.status, excerptOf(string(a.body)))
 			}
+			t.Logf("%d %s, message of %d bytes", a.status, e.Error, len(e.Message))
 			if a.status != tc.status || e.Error != tc.errType || len(e.Message) > tc.maxMsg {
 				t.Errorf("got %d %s %q (%d bytes), want %d %s within %d bytes", a.status, e.Error, excerptOf(e.Message), len(e.Message), tc.status, tc.errType, tc.maxMsg)
 			}
