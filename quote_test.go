@@ -3,6 +3,7 @@ package registry
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -47,4 +48,24 @@ func TestClientInputMessagesBounded(t *testing.T) {
 	if _, err := ParseVersion(long); err == nil || len(err.Error()) > 160 {
 		t.Errorf("ParseVersion(250 bytes): %d-byte message %v", len(err.Error()), err)
 	}
+}
+
+// FuzzQuote: whatever the input, the excerpt is valid UTF-8 of at most
+// MaxQuoted bytes plus "…", and its quoted form at most 2*MaxQuoted+5.
+func FuzzQuote(f *testing.F) {
+	for _, s := range []string{"", "aws", "a\x00b", "\xff\xfe", strings.Repeat(`"\`, 40), strings.Repeat("😀", 20)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := Excerpt(s)
+		if !utf8.ValidString(e) || len(e) > MaxQuoted+len("…") {
+			t.Fatalf("Excerpt(%q) = %q", s, e)
+		}
+		if q := Quote(s); len(q) > 2*MaxQuoted+5 || !utf8.ValidString(q) {
+			t.Fatalf("Quote(%q) = %s (%d bytes)", s, q, len(q))
+		}
+		if len(s) <= MaxQuoted && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) && e != s {
+			t.Fatalf("Excerpt changed a short printable input: %q -> %q", s, e)
+		}
+	})
 }
