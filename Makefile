@@ -20,10 +20,11 @@ fuzz:
 soak: tools
 	. "$(TOOLS_DIR)/env" && EXTREG_SOAK=$(or $(SOAK),60s) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./app/
 
-## tools: install the distribution registry, the oras CLI and Gitea and helm into $(TOOLS_DIR), and Chromium for the page tests
+## tools: install the distribution registry, the oras CLI and Gitea and helm into $(TOOLS_DIR), and Chromium for the page tests, and redis-server
 tools:
 	bash scripts/install-tools.sh
 	bash scripts/install-browser.sh
+	bash scripts/install-redis.sh
 
 ## build: build the binary into ./bin
 build:

@@ -1,18 +1,11 @@
 package registry
 
-import (
-	"regexp"
-	"strconv"
-)
+import "strconv"
 
 // MaxNameLength is the longest extension name: with the OCI namespace and
 // a type suffix it stays inside a repository path (at most 255 bytes) and
 // a file name on disk (the embedded store keeps one folder per name).
 const MaxNameLength = 128
-
-// namePattern is one lowercase OCI repository path component, the rule
-// every extension name follows (contract §1).
-var namePattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
 
 // CheckName returns nil when name can name an extension in every source:
 // at most MaxNameLength bytes, lowercase letters and digits separated by
@@ -24,7 +17,7 @@ func CheckName(name string) error {
 		return &Error{Kind: ErrInvalid, Message: "Invalid extension name: it is empty"}
 	case len(name) > MaxNameLength:
 		return &Error{Kind: ErrInvalid, Message: "Invalid extension name " + Quote(name) + ": " + strconv.Itoa(len(name)) + " bytes, at most " + strconv.Itoa(MaxNameLength) + " allowed"}
-	case !namePattern.MatchString(name):
+	case !ValidOCIComponent(name):
 		return &Error{Kind: ErrInvalid, Message: "Invalid extension name " + Quote(name) + ": must be lowercase letters, digits and . _ - (starting and ending with a letter or digit)"}
 	}
 	return nil

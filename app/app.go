@@ -21,6 +21,7 @@ import (
 	"github.com/provisioning-platform/extension-registry/httpapi"
 	"github.com/provisioning-platform/extension-registry/internal/edge"
 	"github.com/provisioning-platform/extension-registry/metrics"
+	"github.com/provisioning-platform/extension-registry/redisindex"
 	"github.com/provisioning-platform/extension-registry/web"
 )
 
@@ -36,8 +37,9 @@ type App struct {
 	srv     *http.Server
 	edge    *edge.Edge
 	catalog *catalog.Catalog
-	blobs   *blobcache.Cache // nil when off
-	hooks   *hooks.Handler   // nil without webhook secrets
+	blobs   *blobcache.Cache  // nil when off
+	hooks   *hooks.Handler    // nil without webhook secrets
+	shared  *redisindex.Store // nil without redis.url
 }
 
 // New builds the registry of cfg and opens its listener, so that a port
@@ -59,13 +61,19 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	if blobs != nil {
 		reg.MustRegister(blobs.Collector())
 	}
+	idx := indexOptions(cfg)
+	shared, err := openShared(cfg, idx, log) // redis.url: one index for every replica
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
 	v1Cache := catalog.NewCache(cfg.Cache.Capacity, cfg.Cache.TTL, m)
 	cat := catalog.New(catalog.Options{
 		Backends: backends,
 		Cache:    v1Cache,
 		Metrics:  m,
 		Logger:   log.With("component", "catalog"),
-		Index:    indexOptions(cfg),
+		Index:    idx,
 		Blobs:    blobSeam,
 	})
 
@@ -109,6 +117,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	release := func() {
 		blobs.Close()
+		_ = shared.Close()
 		if hooksHandler != nil {
 			hooksHandler.Close()
 		}
@@ -129,7 +138,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		release()
 		return nil, err
 	}
-	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat, blobs: blobs, hooks: hooksHandler}, nil
+	return &App{cfg: cfg, log: log, ln: tlsLn, srv: srv, edge: e, catalog: cat, blobs: blobs, hooks: hooksHandler, shared: shared}, nil
 }
 
 // Addr is the address the registry listens on.
@@ -152,6 +161,7 @@ func (a *App) Run(ctx context.Context) error {
 	if a.hooks != nil {
 		a.hooks.Close()
 	}
+	_ = a.shared.Close()
 	return err
 }
 
@@ -176,6 +186,7 @@ func (a *App) Catalog() *catalog.Catalog { return a.catalog }
 // Close releases the listener (and the blob cache) of an App that never ran.
 func (a *App) Close() error {
 	a.blobs.Close()
+	_ = a.shared.Close()
 	if a.hooks != nil {
 		a.hooks.Close()
 	}

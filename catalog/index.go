@@ -70,6 +70,7 @@ type index struct {
 	gen    uint64
 	first  chan struct{} // closed once every source has been tried once
 	tried  map[registry.Source]bool
+	shared *sharedIndex // nil unless opts.Store is a SharedStore (sharedindex.go)
 }
 
 func newIndex(opts IndexOptions, backends []registry.Backend) *index {
@@ -88,7 +89,8 @@ func newIndex(opts IndexOptions, backends []registry.Backend) *index {
 	if opts.Store == nil {
 		opts.Store = NewMemoryStore()
 	}
-	ix := &index{opts: opts, first: make(chan struct{}), tried: map[registry.Source]bool{}}
+	shared := newSharedIndex(&opts)
+	ix := &index{opts: opts, first: make(chan struct{}), tried: map[registry.Source]bool{}, shared: shared}
 	for _, b := range backends {
 		ix.sources = append(ix.sources, &sourceIndex{src: b.Source(), b: b, trigger: make(chan struct{}, 1)})
 	}
@@ -112,6 +114,9 @@ func (c *Catalog) Run(ctx context.Context) {
 		return
 	}
 	var wg sync.WaitGroup
+	if c.idx.shared != nil {
+		wg.Go(func() { c.watchShared(ctx) })
+	}
 	for _, s := range c.idx.sources {
 		if snap, err := c.idx.opts.Store.Load(ctx, s.src); err == nil && snap != nil {
 			s.mu.Lock()
@@ -132,7 +137,7 @@ func (c *Catalog) Run(ctx context.Context) {
 func (c *Catalog) loop(ctx context.Context, s *sourceIndex) {
 	retry := time.Second
 	for {
-		err := c.readSource(ctx, s)
+		err := c.tick(ctx, s) // readSource, or a load of what another replica read
 		c.idx.markTried(s.src)
 		wait := c.idx.opts.Interval
 		if err != nil && ctx.Err() == nil {
@@ -260,9 +265,14 @@ func (c *Catalog) Refresh(ctx context.Context, src registry.Source, name string)
 	s.mu.Lock()
 	snap := s.snap
 	s.mu.Unlock()
-	if snap == nil {
-		return c.readSource(ctx, s)
+	if snap == nil && !c.loadFirst(ctx, s) {
+		return c.tick(ctx, s)
 	}
+	// With a shared store, read and merge under the source's lock: two
+	// refreshes of one name (two notifications, two replicas) then never
+	// store an older read over a newer one.
+	ctx, release := c.leaseForMerge(ctx, s)
+	defer release()
 	var fresh []Entry
 	for _, typ := range registry.Types {
 		e, found, err := c.readOne(ctx, s.b, typ, name)

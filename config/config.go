@@ -37,6 +37,8 @@ type Config struct {
 	Sources    []string
 	Connectors Connectors
 	Webhooks   Webhooks
+	// Redis shares the index between replicas (redis.*).
+	Redis Redis
 	// Server holds the HTTP server's limits (server.*, shutdown_timeout).
 	Server Server
 	// RateLimit limits requests per client address (rate_limit.*).

@@ -102,11 +102,6 @@ func TestExampleConfigNamesEveryKey(t *testing.T) {
 		present[section+"."+k] = true
 	}
 	for _, k := range Keys() {
-		// redis.* belongs to the Redis index (docs/scaling.md), merged
-		// separately; its example line comes with it.
-		if strings.HasPrefix(k, "redis.") {
-			continue
-		}
 		if !present[k] {
 			t.Errorf("examples/config.yaml does not show %s", k)
 		}

@@ -3,15 +3,10 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
+
+	registry "github.com/provisioning-platform/extension-registry"
 )
-
-// componentPattern is one lowercase OCI repository path component.
-var componentPattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-
-// namespacePattern is an OCI repository path (lowercase components).
-var namespacePattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 
 // Validate checks that the configuration can work. The error is a
 // *KeyError naming the first key at fault.
@@ -109,7 +104,7 @@ func (c *Config) validateGitea(bad func(string, string, ...any) error) error {
 
 func (c *Config) validateOCI(bad func(string, string, ...any) error) error {
 	o := c.OCI
-	if !namespacePattern.MatchString(o.Namespace) {
+	if !registry.ValidOCIPath(o.Namespace) {
 		return bad("oci.namespace", "must be a lowercase repository path such as provisioning-extensions, got %q", o.Namespace)
 	}
 	// Credentials are checked even without oci.registry: `publish --to`
@@ -122,7 +117,7 @@ func (c *Config) validateOCI(bad func(string, string, ...any) error) error {
 	}
 	for _, entry := range o.Repositories {
 		entry = strings.Trim(strings.TrimSpace(entry), "/")
-		if rel := strings.TrimPrefix(entry, o.Namespace+"/"); entry != "" && !componentPattern.MatchString(rel) {
+		if rel := strings.TrimPrefix(entry, o.Namespace+"/"); entry != "" && !registry.ValidOCIComponent(rel) {
 			return bad("oci.repositories", "entries are a repository name under the namespace %q (or %s/name), got %q", o.Namespace, o.Namespace, entry)
 		}
 	}

@@ -13,6 +13,15 @@ type healthBody struct {
 	Version  string                            `json:"version"`
 	Uptime   int64                             `json:"uptime"`
 	Backends map[registry.Source]backendHealth `json:"backends"`
+	// Components are what the registry depends on besides its backends:
+	// "redis", the shared index (redis.url), when configured.
+	Components map[string]componentHealth `json:"components,omitempty"`
+}
+
+// componentHealth is the state of one component.
+type componentHealth struct {
+	Healthy bool   `json:"healthy"`
+	Error   string `json:"error,omitempty"`
 }
 
 // backendHealth is the BackendStatus of the API.
@@ -37,6 +46,15 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	}
 	for src, h := range a.opts.Catalog.Health(r.Context()) {
 		body.Backends[src] = backendHealth{Enabled: true, Healthy: h.Healthy, Error: h.Error}
+		if !h.Healthy {
+			body.Status = "degraded"
+		}
+	}
+	for name, h := range a.opts.Catalog.Components() {
+		if body.Components == nil {
+			body.Components = map[string]componentHealth{}
+		}
+		body.Components[name] = componentHealth{Healthy: h.Healthy, Error: h.Error}
 		if !h.Healthy {
 			body.Status = "degraded"
 		}

@@ -17,7 +17,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +99,7 @@ func newBackend(s store, namespace string, logger *slog.Logger, tune tuning) (*B
 		namespace = DefaultNamespace
 	}
 	namespace = strings.Trim(namespace, "/")
-	if !validPath(namespace) {
+	if !registry.ValidOCIPath(namespace) {
 		return nil, invalid("Invalid OCI namespace %q: must be lowercase path components of [a-z0-9._-]", namespace)
 	}
 	if logger == nil {
@@ -144,23 +143,6 @@ func (b *Backend) warnOnce(path, msg string, args ...any) {
 		return
 	}
 	b.log.Warn(msg, append([]any{"repository", path}, args...)...)
-}
-
-// componentRE is a repository path component as the distribution
-// specification defines it.
-var componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-
-// validComponent reports whether s is one repository path component.
-func validComponent(s string) bool { return componentRE.MatchString(s) }
-
-// validPath reports whether s is a repository path of valid components.
-func validPath(s string) bool {
-	for c := range strings.SplitSeq(s, "/") {
-		if !validComponent(c) {
-			return false
-		}
-	}
-	return true
 }
 
 // candidatePaths returns the repositories that may hold the extension

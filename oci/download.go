@@ -40,7 +40,7 @@ func (b *Backend) Open(ctx context.Context, typ registry.Type, name string, v re
 		}
 		// The repository is gone or changed hands: look again.
 	}
-	if validComponent(name) {
+	if registry.ValidOCIComponent(name) {
 		for _, path := range b.candidatePaths(typ, name) {
 			if !b.store.allowed(path) {
 				continue

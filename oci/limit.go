@@ -3,6 +3,8 @@ package oci
 import (
 	"context"
 	"io"
+	"slices"
+	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/semaphore"
@@ -36,12 +38,32 @@ func (l limitedRepo) Resolve(ctx context.Context, reference string) (ocispec.Des
 	return l.repo.Resolve(ctx, reference)
 }
 
+// Fetch holds a slot until the answer arrives; for a manifest, which the
+// listing reads whole, until its body is closed, so that reading the
+// manifests of many repositories never has more than the bound in flight.
 func (l limitedRepo) Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCloser, error) {
 	if err := l.sem.Acquire(ctx, 1); err != nil {
 		return nil, err
 	}
-	defer l.sem.Release(1)
-	return l.repo.Fetch(ctx, target)
+	rc, err := l.repo.Fetch(ctx, target)
+	if err != nil || !slices.Contains(manifestMediaTypes, target.MediaType) {
+		l.sem.Release(1)
+		return rc, err
+	}
+	return &releasingBody{ReadCloser: rc, release: func() { l.sem.Release(1) }}, nil
+}
+
+// releasingBody releases its slot once, when it is closed.
+type releasingBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }
 
 // fingerprint passes the layout store's exact fingerprint through.

@@ -262,7 +262,7 @@ func (b *Backend) find(ctx context.Context, typ registry.Type, name string, all 
 	if _, err := registry.ParseType(string(typ)); err != nil {
 		return nil, err
 	}
-	if validComponent(name) {
+	if registry.ValidOCIComponent(name) {
 		for _, p := range b.candidatePaths(typ, name) {
 			if !b.store.allowed(p) {
 				continue

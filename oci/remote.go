@@ -108,7 +108,7 @@ func NewRemote(opts RemoteOptions) (*Backend, error) {
 				entry = b.namespace + "/" + entry
 			}
 			rel := strings.TrimPrefix(entry, b.namespace+"/")
-			if !validComponent(rel) {
+			if !registry.ValidOCIComponent(rel) {
 				return nil, invalid("Invalid OCI repository %q: must be a name under the namespace %q", entry, b.namespace)
 			}
 			if !slices.Contains(s.explicit, entry) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -95,55 +97,47 @@ func newSearchCmd() *cobra.Command {
 }
 
 func newInfoCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:               "info TYPE/NAME",
-		Short:             "Show one extension and its current version",
-		Args:              oneRef,
-		ValidArgsFunction: completeRefs(false),
-	}
-	cf := addClientFlags(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		r, err := parseRef(args[0], false)
-		if err != nil {
-			return err
-		}
-		c, err := cf.newClient()
-		if err != nil {
-			return err
-		}
-		e, raw, err := c.GetJSON(cmd.Context(), string(r.typ), r.name)
-		if err != nil {
-			return err
-		}
-		if cf.output == "json" {
-			return writeJSONOut(cmd.OutOrStdout(), raw)
-		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		row := func(k, v string) {
-			if v != "" {
-				fmt.Fprintf(tw, "%s:\t%s\n", k, oneLine(v, 4096))
+	return refCommand("info TYPE/NAME", "Show one extension and its current version",
+		(*client.Client).GetJSON, func(out io.Writer, e *client.Extension) error {
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			row := func(k, v string) {
+				if v != "" {
+					fmt.Fprintf(tw, "%s:\t%s\n", k, oneLine(v, 4096))
+				}
 			}
-		}
-		row("extension", e.Type+"/"+e.Name)
-		row("version", e.Version)
-		row("description", e.Description)
-		row("author", e.Author)
-		row("repository", e.Repository)
-		row("source", e.Source)
-		row("published", date(e.PublishedAt))
-		row("tags", strings.Join(e.Tags, ", "))
-		row("size", size(e.Size))
-		row("checksum", e.Checksum)
-		row("download", e.DownloadURL)
-		return tw.Flush()
-	}
-	return cmd
+			row("extension", e.Type+"/"+e.Name)
+			row("version", e.Version)
+			row("description", e.Description)
+			row("author", e.Author)
+			row("repository", e.Repository)
+			row("source", e.Source)
+			row("published", date(e.PublishedAt))
+			row("tags", strings.Join(e.Tags, ", "))
+			row("size", size(e.Size))
+			row("checksum", e.Checksum)
+			row("download", e.DownloadURL)
+			return tw.Flush()
+		})
 }
 
 func newVersionsCmd() *cobra.Command {
+	return refCommand("versions TYPE/NAME", "List the versions of an extension, newest first",
+		(*client.Client).VersionsJSON, func(out io.Writer, vs []client.Version) error {
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tPUBLISHED\tSIZE\tCHECKSUM")
+			for _, v := range vs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLine(v.Version, 64), dash(date(v.PublishedAt)), dash(size(v.Size)), dash(oneLine(v.Checksum, 128)))
+			}
+			return tw.Flush()
+		})
+}
+
+// refCommand is a client command of one TYPE/NAME argument: it asks the
+// server with fetch and prints the API's JSON (-o json) or show's table.
+func refCommand[T any](use, short string, fetch func(*client.Client, context.Context, string, string) (T, json.RawMessage, error), show func(io.Writer, T) error) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:               "versions TYPE/NAME",
-		Short:             "List the versions of an extension, newest first",
+		Use:               use,
+		Short:             short,
 		Args:              oneRef,
 		ValidArgsFunction: completeRefs(false),
 	}
@@ -157,19 +151,14 @@ func newVersionsCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		vs, raw, err := c.VersionsJSON(cmd.Context(), string(r.typ), r.name)
+		v, raw, err := fetch(c, cmd.Context(), string(r.typ), r.name)
 		if err != nil {
 			return err
 		}
 		if cf.output == "json" {
 			return writeJSONOut(cmd.OutOrStdout(), raw)
 		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tPUBLISHED\tSIZE\tCHECKSUM")
-		for _, v := range vs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLine(v.Version, 64), dash(date(v.PublishedAt)), dash(size(v.Size)), dash(oneLine(v.Checksum, 128)))
-		}
-		return tw.Flush()
+		return show(cmd.OutOrStdout(), v)
 	}
 	return cmd
 }
