@@ -7,7 +7,6 @@
 package registry
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -33,7 +32,7 @@ func ParseType(s string) (Type, error) {
 	}
 	return "", &Error{
 		Kind:    ErrInvalidType,
-		Message: fmt.Sprintf("Invalid extension type %q: must be one of provider, taskserv, cluster", s),
+		Message: "Invalid extension type " + Quote(s) + ": must be one of provider, taskserv, cluster",
 	}
 }
 
@@ -58,7 +57,7 @@ func ParseSource(s string) (Source, error) {
 	}
 	return "", &Error{
 		Kind:    ErrInvalid,
-		Message: fmt.Sprintf("Invalid source %q: must be one of gitea, oci", s),
+		Message: "Invalid source " + Quote(s) + ": must be one of gitea, oci",
 	}
 }
 

@@ -15,7 +15,7 @@ func ParseVersion(s string) (*semver.Version, error) {
 	if err != nil {
 		return nil, &Error{
 			Kind:    ErrInvalidVersion,
-			Message: "Invalid version " + quote(s) + ": must be a semantic version such as 1.2.0",
+			Message: "Invalid version " + Quote(s) + ": must be a semantic version such as 1.2.0",
 			Err:     err,
 		}
 	}
@@ -84,12 +84,4 @@ func FindVersion(vs []Version, want *semver.Version) (Version, bool) {
 		}
 	}
 	return Version{}, false
-}
-
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return "\"" + s + "\""
 }

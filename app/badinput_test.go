@@ -290,8 +290,9 @@ func TestBadInput(t *testing.T) {
 // lands, so that the case guards it from then on.
 var needsFix = map[string]string{
 	// TestFaults
-	"429 with Retry-After": "helper A: a retry whose Retry-After would pass the request's deadline gives the 429 back at once " +
-		"(today two retries after Retry-After: 1 spend the 2 s budget and the client gets 503)",
+	"429 with Retry-After": "a retry whose Retry-After would pass the request's deadline should give the 429 back at once " +
+		"(today the lists answer 200 from the index, but a first download of a version while the registry answers " +
+		"429 Retry-After: 1 waits out two retries, spends the 2 s budget and gets 503 service_unavailable)",
 }
 
 func wantText(want int) string {

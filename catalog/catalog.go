@@ -191,7 +191,7 @@ func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (regi
 		}
 		return registry.Extension{}, false, &registry.Error{
 			Kind:    registry.ErrNotFound,
-			Message: fmt.Sprintf("Extension %s/%s not found", typ, name),
+			Message: fmt.Sprintf("Extension %s/%s not found", typ, registry.Excerpt(name)),
 		}
 	})
 }
@@ -245,7 +245,7 @@ func (c *Catalog) versionsOf(ctx context.Context, ext registry.Extension) ([]reg
 	return load(ctx, c.cache, c.versionsKey(typ, name), func(ctx context.Context) ([]registry.Version, bool, error) {
 		vs, err := b.Versions(ctx, typ, name)
 		if errors.Is(err, registry.ErrNotFound) {
-			err = &registry.Error{Kind: registry.ErrNotFound, Message: fmt.Sprintf("Extension %s/%s not found", typ, name), Err: err}
+			err = &registry.Error{Kind: registry.ErrNotFound, Message: fmt.Sprintf("Extension %s/%s not found", typ, registry.Excerpt(name)), Err: err}
 		}
 		return vs, err == nil, err
 	})

@@ -47,7 +47,7 @@ func (c *Catalog) resolve(ctx context.Context, typ registry.Type, name, version 
 	}
 	notFound := &registry.Error{
 		Kind:    registry.ErrNotFound,
-		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, name, want),
+		Message: fmt.Sprintf("Extension %s/%s version %s not found", typ, registry.Excerpt(name), registry.Excerpt(want.String())),
 	}
 	var (
 		src registry.Source

@@ -176,7 +176,7 @@ func (v *view) lookup(typ registry.Type, name string) (o owner, err error, handl
 		if err := v.anyExpired(); err != nil {
 			return owner{}, err, true
 		}
-		return owner{}, &registry.Error{Kind: registry.ErrNotFound, Message: fmt.Sprintf("Extension %s/%s not found", typ, name)}, true
+		return owner{}, &registry.Error{Kind: registry.ErrNotFound, Message: fmt.Sprintf("Extension %s/%s not found", typ, registry.Excerpt(name))}, true
 	}
 	if o.rank > v.firstUnread {
 		return owner{}, nil, false

@@ -131,9 +131,11 @@ func Load(file string, env []string) (Config, error) {
 	if err := c.checkExclusive(); err != nil {
 		return Config{}, err
 	}
-	c.given = nil
+	// Validation names where a wrong value came from (file line or
+	// variable), so given is kept until it has run.
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
+	c.given = nil
 	return c, nil
 }

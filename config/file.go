@@ -63,6 +63,9 @@ func (c *Config) applyNode(file, prefix string, n *yaml.Node) error {
 			}
 			continue
 		}
+		if k, isKey := lookup(path); isKey && !k.list && isSequence(v) {
+			return &KeyError{Key: path, Origin: origin(file, v), Reason: "expects a single value, not a list"}
+		}
 		vals, err := values(v)
 		if err != nil {
 			return &KeyError{Key: path, Origin: origin(file, v), Reason: err.Error()}
@@ -98,6 +101,15 @@ func values(n *yaml.Node) ([]string, error) {
 		return values(n.Alias)
 	}
 	return nil, errors.New("unsupported value")
+}
+
+// isSequence reports whether n is a YAML list (or an alias of one): a
+// scalar key refuses even a one-element list rather than unwrapping it.
+func isSequence(n *yaml.Node) bool {
+	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < 8; depth++ {
+		n = n.Alias
+	}
+	return n != nil && n.Kind == yaml.SequenceNode
 }
 
 // hasChildren reports whether some key lives under prefix.

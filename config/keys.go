@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -46,14 +47,19 @@ func secretStr(dst func(*Config) *secret.Value) func(*Config, []string) error {
 	return func(c *Config, v []string) error { *dst(c) = secret.New(strings.TrimSpace(v[0])); return nil }
 }
 
-// fromFile reads a secret from the file named by the value, trimmed.
+// fromFile reads a secret from the file named by the value, trimmed. An
+// empty file is refused: it would silently leave the secret unset.
 func fromFile(dst func(*Config) *secret.Value) func(*Config, []string) error {
 	return func(c *Config, v []string) error {
 		b, err := os.ReadFile(strings.TrimSpace(v[0]))
 		if err != nil {
 			return fmt.Errorf("cannot read file: %w", err)
 		}
-		*dst(c) = secret.New(strings.TrimSpace(string(b)))
+		val := strings.TrimSpace(string(b))
+		if val == "" {
+			return errors.New("names a file that is empty")
+		}
+		*dst(c) = secret.New(val)
 		return nil
 	}
 }
@@ -198,6 +204,13 @@ func (c *Config) applyEnv(env []string) error {
 		vals := []string{val}
 		if k.list {
 			vals = strings.Split(val, ",")
+			if len(vals) > 1 {
+				for _, v := range vals {
+					if strings.TrimSpace(v) == "" {
+						return &KeyError{Key: k.path, Origin: name, Reason: "has an empty element in its comma-separated list"}
+					}
+				}
+			}
 		}
 		if err := c.set(k.path, name, vals); err != nil {
 			return err

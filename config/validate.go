@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
@@ -13,10 +12,10 @@ import (
 // *KeyError naming the first key at fault.
 func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
-		return &KeyError{Key: key, Reason: fmt.Sprintf(format, args...)}
+		return &KeyError{Key: key, Origin: c.given[key], Reason: fmt.Sprintf(format, args...)}
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return bad("listen", "must be host:port or :port, got %q", c.Listen)
+	if err := checkListen(c.Listen); err != nil {
+		return bad("listen", "%v", err)
 	}
 	if c.PublicURL != "" {
 		if err := checkURL(c.PublicURL); err != nil {
@@ -69,8 +68,8 @@ func (c *Config) Validate() error {
 		return bad("sources", "names only gitea, but gitea.url is not set: the registry would serve nothing")
 	}
 	for _, h := range c.Connectors.AllowedHosts {
-		if strings.Contains(h, "/") || strings.Contains(h, "://") {
-			return bad("connectors.allowed_hosts", "entries are host names or host:port, got %q", h)
+		if err := checkAllowedHost(h); err != nil {
+			return bad("connectors.allowed_hosts", "%v", err)
 		}
 	}
 	return nil
@@ -146,6 +145,9 @@ func checkURL(s string) error {
 	}
 	if u.Host == "" {
 		return fmt.Errorf("has no host: %q", s)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
+		return fmt.Errorf("must not carry a query or fragment, got %q", s)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func asParam(err error) error {
 func typeFilter(r *http.Request) (registry.Type, error) {
 	typ, err := httpkit.TypeParam(r)
 	if err != nil {
-		return "", badParam("query parameter type must be one of provider, taskserv, cluster, got %s", httpkit.Quote(httpkit.Query(r, "type")))
+		return "", badParam("query parameter type must be one of provider, taskserv, cluster, got %s", registry.Quote(httpkit.Query(r, "type")))
 	}
 	return typ, nil
 }
@@ -70,7 +70,7 @@ func organizations(r *http.Request, defaults []string) ([]string, error) {
 			return nil, badParam("query parameter organization names more than %d organizations", MaxOrganizations)
 		}
 		if !giteaOrgPattern.MatchString(o) {
-			return nil, badParam("query parameter organization: %s is not a Gitea organization name", httpkit.Quote(o))
+			return nil, badParam("query parameter organization: %s is not a Gitea organization name", registry.Quote(o))
 		}
 		out = append(out, o)
 	}
@@ -85,7 +85,7 @@ func namespace(r *http.Request, def string) (string, error) {
 		return def, nil
 	}
 	if len(s) > 200 || !registry.ValidOCIPath(s) {
-		return "", badParam("query parameter namespace: %s is not an OCI repository namespace", httpkit.Quote(s))
+		return "", badParam("query parameter namespace: %s is not an OCI repository namespace", registry.Quote(s))
 	}
 	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -128,8 +129,9 @@ func (s *layoutStore) open(ctx context.Context, path string) (repo, error) {
 	}
 	dir := s.dir(path)
 	if _, err := os.Stat(filepath.Join(dir, ocispec.ImageLayoutFile)); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, notFound("OCI repository %s not found", path)
+		// A name too long for a file name cannot have been published.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENAMETOOLONG) {
+			return nil, notFound("OCI repository %s not found", registry.Excerpt(path))
 		}
 		return nil, wrapFS(err, "Opening the OCI layout %s", path)
 	}

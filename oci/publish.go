@@ -51,13 +51,27 @@ type Artifact struct {
 // holds an extension of another type, and the kinds of List when the store
 // fails.
 func (b *Backend) Publish(ctx context.Context, a Artifact) (ocispec.Descriptor, error) {
+	p, err := b.PublishArtifact(ctx, a)
+	return p.Manifest, err
+}
+
+// Published is what PublishArtifact pushed: the manifest and its one
+// layer, the archive.
+type Published struct {
+	Manifest ocispec.Descriptor
+	Archive  ocispec.Descriptor
+}
+
+// PublishArtifact is Publish, returning the archive's descriptor (its
+// size and digest, the checksum the API shows) beside the manifest's.
+func (b *Backend) PublishArtifact(ctx context.Context, a Artifact) (Published, error) {
 	version, annotations, err := b.validate(a)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return Published{}, err
 	}
 	layer, file, cleanup, err := prepareLayer(a)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return Published{}, err
 	}
 	defer cleanup()
 
@@ -66,38 +80,38 @@ func (b *Backend) Publish(ctx context.Context, a Artifact) (ocispec.Descriptor, 
 	// cannot both find it free for different types.
 	unlock, err := b.store.lock(ctx, path)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return Published{}, err
 	}
 	defer unlock()
 	existing, err := b.resolveRepo(ctx, path, false)
 	switch {
 	case errors.Is(err, errSkip), errors.Is(err, registry.ErrNotFound):
 	case err != nil:
-		return ocispec.Descriptor{}, err
+		return Published{}, err
 	case existing.ext.Type != a.Type:
-		return ocispec.Descriptor{}, invalid("Repository %s already holds the %s %q: cannot publish a %s into it", path, existing.ext.Type, existing.ext.Name, a.Type)
+		return Published{}, invalid("Repository %s already holds the %s %q: cannot publish a %s into it", path, existing.ext.Type, existing.ext.Name, a.Type)
 	}
 
 	target, err := b.store.target(ctx, path)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return Published{}, err
 	}
 	if err := pushFile(ctx, target, layer, file); err != nil {
-		return ocispec.Descriptor{}, wrap(err, "Pushing the archive to %s", path)
+		return Published{}, wrap(err, "Pushing the archive to %s", path)
 	}
 	manifest, err := oras.PackManifest(ctx, target, oras.PackManifestVersion1_1, ArtifactType, oras.PackManifestOptions{
 		Layers:              []ocispec.Descriptor{layer},
 		ManifestAnnotations: annotations,
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, wrap(err, "Pushing the manifest to %s", path)
+		return Published{}, wrap(err, "Pushing the manifest to %s", path)
 	}
 	if err := target.Tag(ctx, manifest, version); err != nil {
-		return ocispec.Descriptor{}, wrap(err, "Tagging %s:%s", path, version)
+		return Published{}, wrap(err, "Tagging %s:%s", path, version)
 	}
 	b.refresh.forgetRepository(path)
-	b.log.Info("published", "repository", path, "version", version, "digest", manifest.Digest.String())
-	return manifest, nil
+	b.log.Debug("published", "repository", path, "version", version, "digest", manifest.Digest.String())
+	return Published{Manifest: manifest, Archive: layer}, nil
 }
 
 // validate checks a and returns its normalized version and the manifest
@@ -106,8 +120,8 @@ func (b *Backend) validate(a Artifact) (string, map[string]string, error) {
 	if _, err := registry.ParseType(string(a.Type)); err != nil {
 		return "", nil, err
 	}
-	if !registry.ValidOCIComponent(a.Name) {
-		return "", nil, invalid("Invalid extension name %q: must be lowercase letters, digits and . _ - (starting and ending with a letter or digit)", a.Name)
+	if err := registry.CheckName(a.Name); err != nil {
+		return "", nil, err
 	}
 	sv, err := registry.ParseVersion(a.Version)
 	if err != nil {

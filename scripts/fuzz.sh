@@ -6,6 +6,7 @@ set -euo pipefail
 FUZZTIME="${FUZZTIME:-10s}"
 targets=(
 	".:FuzzParseVersion"
+	".:FuzzQuote"
 	"./connector:FuzzParseTarget"
 	"./internal/edge:FuzzCheckQuery"
 	"./internal/edge:FuzzCheckPath"

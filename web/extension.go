@@ -59,7 +59,7 @@ type versionRow struct {
 func (p *Pages) extension(w http.ResponseWriter, r *http.Request) {
 	typ, err := registry.ParseType(r.PathValue("type"))
 	if err != nil {
-		p.fail(w, r, http.StatusNotFound, "There is no extension type "+quoteClip(r.PathValue("type"))+": the types are provider, taskserv and cluster.")
+		p.fail(w, r, http.StatusNotFound, "There is no extension type "+registry.Quote(r.PathValue("type"))+": the types are provider, taskserv and cluster.")
 		return
 	}
 	name := r.PathValue("name")
@@ -180,6 +180,3 @@ func webURL(s string) string {
 	}
 	return s
 }
-
-// quoteClip quotes an input for a message, cut to maxEcho runes.
-func quoteClip(s string) string { return `"` + clip(s, maxEcho/4) + `"` }

@@ -325,6 +325,8 @@ func TestClientAgainstRegistry(t *testing.T) {
 	ns := "client" + strings.ToLower(regexp.MustCompile(`\W`).ReplaceAllString(t.Name(), "")) + "/provisioning-extensions"
 	work := t.TempDir()
 	examples, _ := filepath.Abs("../../examples")
+	var awsArchive string
+	var awsSize int64
 	// Publish every example version with the command line, as a user would.
 	for _, v := range []struct{ typ, name, version string }{
 		{"provider", "aws", "1.2.0"}, {"taskserv", "kubernetes", "1.28.0"}, {"taskserv", "kubernetes", "1.27.5"},
@@ -332,10 +334,21 @@ func TestClientAgainstRegistry(t *testing.T) {
 		src := filepath.Join(examples, v.typ, v.name, v.version)
 		r := mustRun(t, work, environ(), "publish", src, "--type", v.typ, "--name", v.name, "--version", v.version,
 			"--to", reg.Host+"/"+ns, "--plain-http", "-o", "json")
-		var out struct{ Type, Name, Version, To, Digest string }
+		var out struct {
+			Type, Name, Version, To string
+			ManifestDigest          string `json:"manifest_digest"`
+			ArchiveDigest           string `json:"archive_digest"`
+			Size                    int64
+		}
 		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || strings.Count(r.stdout, "\n") != 1 ||
-			out.Version != v.version || !strings.HasPrefix(out.Digest, "sha256:") {
+			out.Version != v.version || !strings.HasPrefix(out.ManifestDigest, "sha256:") || !strings.HasPrefix(out.ArchiveDigest, "sha256:") {
 			t.Fatalf("publish -o json = %q (%v)", r.stdout, err)
+		}
+		if r.stderr != "" {
+			t.Errorf("publish -o json wrote to stderr: %q", r.stderr)
+		}
+		if v.name == "aws" {
+			awsArchive, awsSize = out.ArchiveDigest, out.Size
 		}
 	}
 	s := startService(t, work, environ("EXTENSION_REGISTRY_OCI_REGISTRY="+reg.Host, "EXTENSION_REGISTRY_OCI_NAMESPACE="+ns,
@@ -352,6 +365,20 @@ func TestClientAgainstRegistry(t *testing.T) {
 	r = mustCLI(t, s.url, work, "info", "provider/aws")
 	if !regexp.MustCompile(`(?m)^version:\s+1\.2\.0$`).MatchString(r.stdout) || !regexp.MustCompile(`(?m)^checksum:\s+sha256:[0-9a-f]{64}$`).MatchString(r.stdout) {
 		t.Errorf("info provider/aws:\n%s", r.stdout)
+	}
+	// publish -o json reports the archive: its digest is the checksum the
+	// API shows, its size the download's.
+	if !strings.Contains(r.stdout, awsArchive) {
+		t.Errorf("publish reported archive %s, info shows:\n%s", awsArchive, r.stdout)
+	}
+	if resp, err := http.Get(s.url + "/api/v1/extensions/provider/aws/1.2.0"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if int64(len(body)) != awsSize {
+			t.Errorf("publish reported an archive of %d bytes, the download has %d", awsSize, len(body))
+		}
 	}
 	r = mustCLI(t, s.url, work, "versions", "taskserv/kubernetes", "-o", "json")
 	if !strings.Contains(r.stdout, `"version":"1.28.0"`) || !strings.Contains(r.stdout, `"version":"1.27.5"`) {

@@ -74,3 +74,27 @@ func completeRefs(withVersion bool) cobra.CompletionFunc {
 		return out, none
 	}
 }
+
+// strictCompletion makes cobra's `completion` command refuse a shell it
+// does not know (`completion tcsh`) with a usage error naming it, instead
+// of printing its help and exiting 0. Without an argument it still prints
+// its help.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range c.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usagef("completion: unknown shell %s (use %s)", registry.Quote(args[0]), strings.Join(shells, ", "))
+		}
+	}
+}

@@ -29,6 +29,7 @@ func main() {
 	}
 	root.AddCommand(newServeCmd(), newPublishCmd())
 	addClientCommands(root)
+	strictCompletion(root)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "extension-registry:", printable(err.Error()))
 		os.Exit(exitCode(err))

@@ -42,6 +42,11 @@ from the Docker/oras login store (docker login, oras login).`,
 			if err != nil {
 				return fmt.Errorf("--type: %s", registry.PublicMessage(err))
 			}
+			// The name first: nothing is written for a name no source
+			// could hold (a 300-byte one is not an OS error).
+			if err := registry.CheckName(a.Name); err != nil {
+				return fmt.Errorf("--name: %s", registry.PublicMessage(err))
+			}
 			a.Path, a.Type = args[0], t
 			where := "the embedded store in " + app.LayoutRoot(cfg.DataDir)
 			if to != "" {
@@ -70,14 +75,16 @@ from the Docker/oras login store (docker login, oras login).`,
 			if err != nil {
 				return err
 			}
-			desc, err := b.Publish(cmd.Context(), a)
+			p, err := b.PublishArtifact(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
+			desc := p.Manifest
 			if output == "json" {
 				version, _ := registry.NormalizeVersion(a.Version)
 				return encodeJSON(cmd.OutOrStdout(), publishResult{
-					Type: string(a.Type), Name: a.Name, Version: version, To: where, Digest: desc.Digest.String(), Size: desc.Size,
+					Type: string(a.Type), Name: a.Name, Version: version, To: where,
+					ManifestDigest: desc.Digest.String(), ArchiveDigest: p.Archive.Digest.String(), Size: p.Archive.Size,
 				})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "published %s/%s %s to %s (%s)\n", a.Type, a.Name, a.Version, where, desc.Digest)
@@ -104,14 +111,17 @@ from the Docker/oras login store (docker login, oras login).`,
 	return cmd
 }
 
-// publishResult is publish's -o json.
+// publishResult is publish's -o json: Size and ArchiveDigest are the
+// archive's (the size and checksum the API shows), ManifestDigest the
+// manifest's (the digest the text line prints).
 type publishResult struct {
-	Type    string `json:"type"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	To      string `json:"to"`
-	Digest  string `json:"digest"`
-	Size    int64  `json:"size"`
+	Type           string `json:"type"`
+	Name           string `json:"name"`
+	Version        string `json:"version"`
+	To             string `json:"to"`
+	ManifestDigest string `json:"manifest_digest"`
+	ArchiveDigest  string `json:"archive_digest"`
+	Size           int64  `json:"size"`
 }
 
 // timeFlag is an RFC 3339 time flag.

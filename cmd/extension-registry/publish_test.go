@@ -148,6 +148,9 @@ func TestPublishToRegistryThenServe(t *testing.T) {
 	if want := "published taskserv/remote-k v1.2.0 to " + to + " ("; !strings.HasPrefix(out.stdout, want) {
 		t.Errorf("publish printed %q, want it to start with %q", out.stdout, want)
 	}
+	if out.stderr != "" {
+		t.Errorf("a successful publish wrote to stderr: %q", out.stderr)
+	}
 	mustRun(t, t.TempDir(), env, "publish", archive, "--type", "provider", "--name", "tarball", "--version", "2.0.0", "--to", to, "--insecure")
 	zipFile := filepath.Join(t.TempDir(), "zipped.zip")
 	if err := os.WriteFile(zipFile, zipOf(t, "README", "zipped"), 0o644); err != nil {
@@ -160,7 +163,9 @@ func TestPublishToRegistryThenServe(t *testing.T) {
 
 	// The same folder into the embedded store.
 	local := t.TempDir()
-	mustRun(t, t.TempDir(), environ("EXTENSION_REGISTRY_DATA_DIR="+local), "publish", src, "--type", "taskserv", "--name", "remote-k", "--version", "1.2.0")
+	if r := mustRun(t, t.TempDir(), environ("EXTENSION_REGISTRY_DATA_DIR="+local), "publish", src, "--type", "taskserv", "--name", "remote-k", "--version", "1.2.0"); r.stderr != "" {
+		t.Errorf("a successful publish into the embedded store wrote to stderr: %q", r.stderr)
+	}
 	localSum := layoutChecksum(t, local, registry.Taskserv, "remote-k")
 
 	// The registry comes from a configuration file, the namespace from the

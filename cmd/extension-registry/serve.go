@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/provisioning-platform/extension-registry/app"
+	"github.com/provisioning-platform/extension-registry/config"
 )
 
 func newServeCmd() *cobra.Command {
@@ -23,7 +25,13 @@ func newServeCmd() *cobra.Command {
 			if listen != "" {
 				cfg.Listen = listen
 				if err := cfg.Validate(); err != nil {
-					return fmt.Errorf("--listen: %w", err)
+					// One prefix: the KeyError names the key and, as its
+					// origin, the flag.
+					var ke *config.KeyError
+					if errors.As(err, &ke) && ke.Key == "listen" {
+						ke.Origin = "--listen"
+					}
+					return err
 				}
 			}
 			log := newLogger(cfg)

@@ -16,8 +16,9 @@ import (
 // cap; further ones wait in the kernel's accept queue), and the plain-text
 // answers net/http writes itself before any handler runs — 400 for a
 // malformed request line or an invalid escape in the path, 431 for headers
-// too large, 501 for an unknown Transfer-Encoding — are rewritten into the
-// error body of the face the request line names. Over TLS the listener sees
+// too large, 501 for an unknown Transfer-Encoding, 505 for an unknown HTTP
+// version — are rewritten into the error body of the face the request line
+// names (501 and 505 as 400: the client's mistakes). Over TLS the listener sees
 // only ciphertext, and those answers stay net/http's own.
 func (e *Edge) Listener(ln net.Listener, maxConns int) net.Listener {
 	if maxConns > 0 {
@@ -105,8 +106,20 @@ func (e *Edge) rewrite(p, head []byte) ([]byte, bool) {
 	msg := cannedMessage(code, string(line[9:]), target)
 	u := &url.URL{Path: targetPath(target)}
 	rec := newMemWriter()
-	e.failFor(u.Path)(rec, &http.Request{Method: method, URL: u, Header: http.Header{}}, code, msg)
-	return rec.bytes(code), true
+	status := clientStatus(code)
+	e.failFor(u.Path)(rec, &http.Request{Method: method, URL: u, Header: http.Header{}}, status, msg)
+	return rec.bytes(status), true
+}
+
+// clientStatus is the status the edge answers for a canned net/http
+// answer of code. An unknown Transfer-Encoding (501) and an unsupported
+// HTTP version (505) are the client's mistakes: they become 400, so that
+// the status agrees with the error type the face gives a 4xx.
+func clientStatus(code int) int {
+	if code == http.StatusNotImplemented || code == http.StatusHTTPVersionNotSupported {
+		return http.StatusBadRequest
+	}
+	return code
 }
 
 // requestLine returns the method and target of the first line of head.

@@ -12,6 +12,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
+
+	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // RateLimit limits requests per client address with a token bucket.
@@ -57,7 +59,7 @@ func ParsePrefixes(entries []string) ([]netip.Prefix, error) {
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %s is neither an IP address nor a CIDR prefix", Quote(s))
+			return nil, fmt.Errorf("trusted proxy %s is neither an IP address nor a CIDR prefix", registry.Quote(s))
 		}
 		a = a.Unmap()
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))

@@ -5,8 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	registry "github.com/provisioning-platform/extension-registry"
 )
 
 // Bounds of what a request may carry. No route of either face takes a
@@ -21,13 +22,15 @@ const (
 	MaxQuery = 4096
 	// MaxParams is the most query parameters a request may carry.
 	MaxParams = 32
-	// excerpt is the most input bytes an error message quotes.
-	excerpt = 64
 )
 
-// checkRequest refuses paths and queries no route should see. It returns
-// the status and message of the refusal, or 0 when the request may pass.
+// checkRequest refuses Host headers, paths and queries no route should
+// see. It returns the status and message of the refusal, or 0 when the
+// request may pass.
 func checkRequest(r *http.Request) (int, string) {
+	if status, msg := checkHost(r.Host); status != 0 {
+		return status, msg
+	}
 	if status, msg := checkPath(r.URL); status != 0 {
 		return status, msg
 	}
@@ -64,7 +67,7 @@ func checkPath(u *url.URL) (int, string) {
 	for i, s := range segs {
 		last := i == len(segs)-1
 		if (s == "" && !last) || s == "." || s == ".." {
-			return http.StatusNotFound, "Route " + Quote(p) + " not found: the path is not clean (empty, . or .. segments); it is not redirected"
+			return http.StatusNotFound, "Route " + registry.Quote(p) + " not found: the path is not clean (empty, . or .. segments); it is not redirected"
 		}
 	}
 	return 0, ""
@@ -88,44 +91,22 @@ func checkQuery(raw string) (int, string) {
 		}
 		k, v, _ := strings.Cut(pair, "=")
 		if strings.Contains(pair, ";") {
-			return http.StatusBadRequest, "Invalid query parameter " + Quote(k) + ": ';' does not separate parameters, use '&'"
+			return http.StatusBadRequest, "Invalid query parameter " + registry.Quote(k) + ": ';' does not separate parameters, use '&'"
 		}
 		key, err := url.QueryUnescape(k)
 		if err != nil || !utf8.ValidString(key) {
-			return http.StatusBadRequest, "Invalid query parameter name " + Quote(k) + ": not validly percent-encoded UTF-8"
+			return http.StatusBadRequest, "Invalid query parameter name " + registry.Quote(k) + ": not validly percent-encoded UTF-8"
 		}
 		if val, err := url.QueryUnescape(v); err != nil || !utf8.ValidString(val) {
-			return http.StatusBadRequest, "Invalid query parameter " + Quote(key) + ": its value is not validly percent-encoded UTF-8"
+			return http.StatusBadRequest, "Invalid query parameter " + registry.Quote(key) + ": its value is not validly percent-encoded UTF-8"
 		}
 		if key == "" {
 			return http.StatusBadRequest, "Invalid query: a parameter has no name"
 		}
 		if seen[key] {
-			return http.StatusBadRequest, "Invalid query parameter " + Quote(key) + ": given more than once"
+			return http.StatusBadRequest, "Invalid query parameter " + registry.Quote(key) + ": given more than once"
 		}
 		seen[key] = true
 	}
 	return 0, ""
-}
-
-// Quote returns s quoted for an error message: at most 64 bytes of it,
-// each character that is not printable (or not UTF-8) shown as '?', so
-// that escapes never blow the excerpt up, then "…" when it was cut.
-func Quote(s string) string {
-	var b strings.Builder
-	cut := false
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			r = '?'
-		}
-		if b.Len()+utf8.RuneLen(r) > excerpt {
-			cut = true
-			break
-		}
-		b.WriteRune(r)
-	}
-	if cut {
-		b.WriteString("…")
-	}
-	return fmt.Sprintf("%q", b.String())
 }

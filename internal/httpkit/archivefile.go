@@ -42,7 +42,7 @@ func serveArchiveFile(w http.ResponseWriter, r *http.Request, arc *registry.Arch
 		}
 		fail(&forcedStatus{ResponseWriter: w, status: http.StatusRequestedRangeNotSatisfiable}, r, &registry.Error{
 			Kind:    registry.ErrInvalid,
-			Message: fmt.Sprintf("The Range %s cannot be satisfied: the archive is %d bytes", Quote(r.Header.Get("Range")), arc.Size),
+			Message: fmt.Sprintf("The Range %s cannot be satisfied: the archive is %d bytes", registry.Quote(r.Header.Get("Range")), arc.Size),
 		})
 	}
 }

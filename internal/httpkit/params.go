@@ -41,7 +41,7 @@ func Int(r *http.Request, name string, def, min, max int) (int, error) {
 	}
 	if err != nil || n < min {
 		return 0, registry.Errorf(registry.ErrInvalid,
-			"Invalid %s %s: must be a whole number of at least %d", name, Quote(s), min)
+			"Invalid %s %s: must be a whole number of at least %d", name, registry.Quote(s), min)
 	}
 	if max >= 0 && n > max {
 		n = max
@@ -77,25 +77,8 @@ func PathType(r *http.Request) (registry.Type, error) {
 	return registry.ParseType(r.PathValue("type"))
 }
 
-// MaxQuoted is the most bytes of client input Quote and Excerpt repeat.
-const MaxQuoted = 64
-
-// Quote returns client input for a message: Excerpt, Go-quoted.
-func Quote(s string) string { return strconv.Quote(Excerpt(s)) }
-
-// Excerpt returns client input cut to MaxQuoted bytes (on a UTF-8
-// boundary) followed by "…" when longer, so that an answer or a log line
-// never echoes unbounded input.
-func Excerpt(s string) string {
-	if len(s) <= MaxQuoted {
-		return s
-	}
-	cut := MaxQuoted
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// Excerpt is registry.Excerpt, kept for the callers inside this package.
+func Excerpt(s string) string { return registry.Excerpt(s) }
 
 // utf8RuneStart reports whether b can begin a UTF-8 sequence.
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -8,6 +8,7 @@ package route
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/provisioning-platform/extension-registry/internal/httpkit"
@@ -37,7 +38,7 @@ const allow = "GET, HEAD, OPTIONS"
 // as the Connectors proxy send it to a GET operation); other methods get a
 // 405 with the same header.
 func (rt *Router) Get(pattern string, h http.HandlerFunc) {
-	rt.Mux.Handle(pattern, rt.instrument(pattern, func(w http.ResponseWriter, r *http.Request) {
+	rt.Mux.Handle(pattern, rt.instrument(Label(pattern), func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			w.Header().Set("Allow", allow)
 			w.WriteHeader(http.StatusNoContent)
@@ -50,6 +51,16 @@ func (rt *Router) Get(pattern string, h http.HandlerFunc) {
 		}
 		h(w, r)
 	}))
+}
+
+// Label is the metric route label of a ServeMux pattern: the pattern
+// without the router's exact-match marker, so that the home page "/{$}" is
+// labelled "/".
+func Label(pattern string) string {
+	if p := strings.TrimSuffix(pattern, "{$}"); p != "" {
+		return p
+	}
+	return pattern
 }
 
 // NotFound registers a catch-all under prefix that answers 404 for every

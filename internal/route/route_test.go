@@ -101,3 +101,19 @@ func TestEchoBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeLabel: the home page is labelled "/", not the router syntax
+// "/{$}" (a review found route="/{$}" in /metrics).
+func TestHomeLabel(t *testing.T) {
+	rt, mux, m := newRouter()
+	rt.Get("/{$}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	if got := testutil.ToFloat64(m.Requests.WithLabelValues("/", "GET", "200")); got != 1 {
+		t.Errorf(`route="/" counted %v times, want 1`, got)
+	}
+	for in, want := range map[string]string{"/{$}": "/", "/api/v1/extensions": "/api/v1/extensions", "/x/{$}": "/x/"} {
+		if got := Label(in); got != want {
+			t.Errorf("Label(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
