@@ -76,6 +76,10 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 		}
 		panic(http.ErrAbortHandler)
 	}
+	// Every byte is verified: send the tail now, not when the handler
+	// returns (closing the body may wait, e.g. for the blob cache to make
+	// the blob durable).
+	_ = http.NewResponseController(w).Flush()
 }
 
 // holdBack is the size of the read buffers of copyHoldingBack: the most it
