@@ -51,11 +51,7 @@ func main() {
 			log.Fatal(err)
 		}
 		res, err := runDownload(context.Background(), *downloadOnly, dir)
-		if os.Getenv("K_KEEP") == "" {
-			os.RemoveAll(dir)
-		} else {
-			fmt.Println(dir)
-		}
+		os.RemoveAll(dir)
 		if err != nil {
 			log.Fatal(err)
 		}
