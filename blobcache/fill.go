@@ -2,11 +2,9 @@ package blobcache
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -123,121 +121,6 @@ func (f *flight) update(fn func()) {
 	close(f.changed)
 	f.changed = make(chan struct{})
 	f.mu.Unlock()
-}
-
-// acquire returns the verified blob when the cache holds it; else a reader
-// attached to the fill of the blob, starting that fill (which calls open)
-// when none is in flight. It returns ErrNotCacheable when the blob cannot be
-// cached: unknown size, larger than the cache, or no room beside the fills
-// in flight.
-func (c *Cache) acquire(ctx context.Context, hex string, size int64, open openNamed) (*os.File, *fillReader, error) {
-	for {
-		file, r, wait, err := c.acquireOnce(ctx, hex, size, open)
-		if wait == nil {
-			return file, r, err
-		}
-		// The blob is verified and about to be in place (made durable,
-		// renamed): a request arriving now gets it from disk, with Range
-		// and ETag, as one arriving a moment later would.
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
-		}
-	}
-}
-
-// acquireOnce is one attempt of acquire; wait is set when the blob's fill is
-// settling, to be waited on before trying again.
-func (c *Cache) acquireOnce(ctx context.Context, hex string, size int64, open openNamed) (_ *os.File, _ *fillReader, wait <-chan struct{}, _ error) {
-	touch := false
-	defer func() { // after the unlock below: no disk write under the lock
-		if touch {
-			c.touch(hex)
-		}
-	}()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if file, _, ok, renew := c.openLocked(hex); ok {
-		c.stats.Hits++
-		touch = renew
-		return file, nil, nil, nil
-	}
-	if f := c.flights[hex]; f != nil {
-		if wait := f.settling(); wait != nil {
-			return nil, nil, wait, nil
-		}
-		r, err := c.attachLocked(ctx, f)
-		if err == nil {
-			c.stats.Misses++
-		}
-		return nil, r, nil, err
-	}
-	if size < 0 || size > c.maxSize || c.closed {
-		return nil, nil, nil, ErrNotCacheable
-	}
-	c.evictLocked(size)
-	if c.total+c.reserved+size > c.maxSize {
-		return nil, nil, nil, ErrNotCacheable
-	}
-	writer, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), hex+"-*")
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("blobcache: create temporary file: %w", err)
-	}
-	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &flight{
-		hex: hex, size: size, tmpPath: writer.Name(), writer: writer,
-		ctx: fctx, cancel: cancel, opened: make(chan struct{}), changed: make(chan struct{}),
-	}
-	r, err := c.attachLocked(ctx, f)
-	if err != nil {
-		cancel()
-		writer.Close()
-		os.Remove(f.tmpPath)
-		return nil, nil, nil, err
-	}
-	c.flights[hex] = f
-	c.reserved += size
-	c.stats.Misses++
-	c.stats.Fetches++
-	c.fills.Add(1)
-	go func() {
-		defer c.fills.Done()
-		c.fill(f, open)
-	}()
-	return nil, r, nil, nil
-}
-
-// attachLocked opens a reader of the fill's temporary file. c.mu is held,
-// which keeps the fill from renaming the file meanwhile.
-func (c *Cache) attachLocked(ctx context.Context, f *flight) (*fillReader, error) {
-	file, err := os.Open(f.tmpPath)
-	if err != nil {
-		return nil, fmt.Errorf("blobcache: open fill: %w", err)
-	}
-	f.n++
-	return &fillReader{c: c, f: f, file: file, ctx: ctx}, nil
-}
-
-// detach uncounts a reader; the last one to leave a fill that has not ended
-// cancels it, and forgets it so that the next request starts afresh.
-func (c *Cache) detach(f *flight) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f.n--
-	if f.n > 0 {
-		return
-	}
-	f.mu.Lock()
-	verified := f.verified
-	f.mu.Unlock()
-	if verified {
-		return // nothing left to download: let it move into place
-	}
-	f.cancel()
-	if c.flights[f.hex] == f {
-		delete(c.flights, f.hex)
-	}
 }
 
 // fill downloads the blob into the flight's temporary file, verifying its
@@ -366,40 +249,6 @@ func (c *Cache) download(f *flight, open openNamed) error {
 type DigestChecked interface {
 	WithoutCheck(digest string, size int64) (io.ReadCloser, bool)
 }
-
-// hasher hashes chunks on its own goroutine, so that a fill hashes a chunk
-// while it writes it to disk and reads the next one.
-type hasher struct {
-	h       hash.Hash
-	in      chan []byte
-	done    chan struct{}
-	pending bool // a chunk given to start is not hashed yet
-}
-
-func newHasher() *hasher {
-	h := &hasher{h: sha256.New(), in: make(chan []byte), done: make(chan struct{})}
-	go func() {
-		for b := range h.in {
-			h.h.Write(b)
-			h.done <- struct{}{}
-		}
-	}()
-	return h
-}
-
-// start hashes b; b must not change until wait returns.
-func (h *hasher) start(b []byte) { h.in <- b; h.pending = true }
-
-// wait waits for the chunk given to start, if any.
-func (h *hasher) wait() {
-	if h.pending {
-		<-h.done
-		h.pending = false
-	}
-}
-
-// stop waits for the pending chunk and ends the goroutine.
-func (h *hasher) stop() { h.wait(); close(h.in) }
 
 // syncDir makes a rename into dir durable.
 func syncDir(dir string) {
