@@ -161,58 +161,9 @@ func (r *fillReader) Read(p []byte) (int, error) {
 	}
 }
 
-// sendChunk is the most WriteTo hands to a ReaderFrom at once.
-const sendChunk = 4 << 20
-
-// WriteTo copies the rest of the blob to w as the fill writes it; io.Copy
-// uses it. When w has ReadFrom (a response writer over TCP), each range
-// readable so far goes to it as an *io.LimitedReader over the file, so
-// that the kernel sends it from the page cache (sendfile); else in large
-// writes. It fails like Read, and never hands out the blob's last byte
-// before the blob is verified.
+// WriteTo copies the rest of the blob to w as the fill writes it, in large
+// writes; io.Copy uses it. It fails like Read.
 func (r *fillReader) WriteTo(w io.Writer) (int64, error) {
-	rf, ok := w.(io.ReaderFrom)
-	if !ok {
-		return r.copyTo(w)
-	}
-	var total int64
-	for {
-		if r.closed {
-			return total, os.ErrClosed
-		}
-		limit, complete, err, changed := r.f.readable()
-		if err != nil {
-			return total, err
-		}
-		if r.pos < limit {
-			n := min(limit-r.pos, sendChunk)
-			if _, err := r.file.Seek(r.pos, io.SeekStart); err != nil {
-				return total, fmt.Errorf("blobcache: read fill: %w", err)
-			}
-			m, werr := rf.ReadFrom(&io.LimitedReader{R: r.file, N: n})
-			r.pos += m
-			total += m
-			if werr != nil {
-				return total, werr
-			}
-			if m > 0 {
-				continue
-			}
-		}
-		if complete && r.pos >= limit {
-			r.ended = true
-			return total, nil
-		}
-		select {
-		case <-changed:
-		case <-r.ctx.Done():
-			return total, r.ctx.Err()
-		}
-	}
-}
-
-// copyTo is WriteTo through a buffer, for a writer without ReadFrom.
-func (r *fillReader) copyTo(w io.Writer) (int64, error) {
 	buf := make([]byte, copyBuffer)
 	var total int64
 	for {
@@ -232,11 +183,6 @@ func (r *fillReader) copyTo(w io.Writer) (int64, error) {
 		}
 	}
 }
-
-// VerifiesItsEnd marks the reader as one that never hands out a blob's
-// end before verifying it (httpkit.ServeArchive then copies it as it is,
-// with WriteTo, without holding back its end itself).
-func (r *fillReader) VerifiesItsEnd() {}
 
 // Close releases the reader; the last reader of an unfinished fill cancels
 // it. A reader that read the whole blob returned its end as soon as the

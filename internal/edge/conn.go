@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/net/netutil"
 )
 
 // Listener wraps ln: at most maxConns connections are open at once (0: no
@@ -17,52 +19,24 @@ import (
 // too large, 501 for an unknown Transfer-Encoding — are rewritten into the
 // error body of the face the request line names. Over TLS the listener sees
 // only ciphertext, and those answers stay net/http's own.
-//
-// The cap is kept here rather than by netutil.LimitListener, whose
-// connection wrapper would hide the TCP connection's ReadFrom (sendfile)
-// from net/http.
 func (e *Edge) Listener(ln net.Listener, maxConns int) net.Listener {
-	l := &listener{Listener: ln, edge: e, done: make(chan struct{})}
 	if maxConns > 0 {
-		l.slots = make(chan struct{}, maxConns)
+		ln = netutil.LimitListener(ln, maxConns)
 	}
-	return l
+	return &listener{Listener: ln, edge: e}
 }
 
 type listener struct {
 	net.Listener
-	edge      *Edge
-	slots     chan struct{} // one per open connection; nil: no cap
-	done      chan struct{} // closed by Close
-	closeOnce sync.Once
+	edge *Edge
 }
 
 func (l *listener) Accept() (net.Conn, error) {
-	if l.slots != nil {
-		select {
-		case l.slots <- struct{}{}:
-		case <-l.done:
-			return nil, net.ErrClosed
-		}
-	}
 	c, err := l.Listener.Accept()
 	if err != nil {
-		if l.slots != nil {
-			<-l.slots
-		}
 		return nil, err
 	}
-	ec := &conn{Conn: c, edge: l.edge}
-	if l.slots != nil {
-		ec.release = func() { <-l.slots }
-	}
-	return ec, nil
-}
-
-// Close closes the listener and ends an Accept waiting for a slot.
-func (l *listener) Close() error {
-	l.closeOnce.Do(func() { close(l.done) })
-	return l.Listener.Close()
+	return &conn{Conn: c, edge: l.edge}, nil
 }
 
 // headBytes is how much of each request's start a conn remembers.
@@ -76,20 +50,9 @@ const cannedHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection
 // line of the request being read) to pick the face of a canned answer.
 type conn struct {
 	net.Conn
-	edge        *Edge
-	mu          sync.Mutex
-	head        []byte
-	release     func() // frees the listener's slot; nil without a cap
-	releaseOnce sync.Once
-}
-
-// Close closes the connection and frees its slot under the listener's cap.
-func (c *conn) Close() error {
-	err := c.Conn.Close()
-	if c.release != nil {
-		c.releaseOnce.Do(c.release)
-	}
-	return err
+	edge *Edge
+	mu   sync.Mutex
+	head []byte
 }
 
 func (c *conn) Read(p []byte) (int, error) {

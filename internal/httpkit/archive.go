@@ -61,18 +61,6 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	if r.Method == http.MethodHead {
 		return
 	}
-	if vs, ok := arc.Body.(verifiedStream); ok {
-		// It holds back the end until verified and cuts a stalled
-		// backend itself: copied as it is (for a file, by sendfile).
-		if _, err := vs.WriteTo(w); err != nil {
-			if log != nil {
-				log.Warn("download interrupted", append([]any{"path", Excerpt(r.URL.Path), "error", err}, attrs...)...)
-			}
-			panic(http.ErrAbortHandler)
-		}
-		_ = http.NewResponseController(w).Flush()
-		return
-	}
 	body := newIdleReader(arc.Body, archiveIdleTimeout)
 	defer body.timer.Stop()
 	err := copyHoldingBack(w, body)
@@ -92,14 +80,6 @@ func ServeArchive(w http.ResponseWriter, r *http.Request, arc *registry.Archive,
 	// returns (closing the body may wait, e.g. for the blob cache to make
 	// the blob durable).
 	_ = http.NewResponseController(w).Flush()
-}
-
-// verifiedStream is a body that never hands out its last bytes before it
-// has verified the whole archive, and that fails (rather than ends) when
-// its source stalls or mismatches: the blob cache's fill reader.
-type verifiedStream interface {
-	io.WriterTo
-	VerifiesItsEnd()
 }
 
 // holdBack is the size of the read buffers of copyHoldingBack: the most it

@@ -6,7 +6,6 @@
 package route
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -148,13 +147,3 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// ReadFrom passes the body through the next writer's ReadFrom, so that a
-// file reaches the kernel's sendfile.
-func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
-	r.wrote = true
-	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
-	}
-	return io.Copy(struct{ io.Writer }{r.ResponseWriter}, src)
-}
