@@ -40,7 +40,25 @@ func main() {
 	out := flag.String("out", "bench/results/latest.json", "where to write the results")
 	only := flag.Int("synthetic-only", 0, "measure only figure (f) with this many extensions, print it and exit")
 	cpuProfile := flag.String("cpuprofile", "", "with -synthetic-only: write a CPU profile of it to this file")
+	downloadOnly := flag.Int("download-only", 0, "measure only figure (d) with an archive of this many MiB, print it and exit")
 	flag.Parse()
+	if *downloadOnly > 0 {
+		if err := ensureTools(); err != nil {
+			log.Fatal(err)
+		}
+		dir, err := os.MkdirTemp("", "extreg-bench-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		res, err := runDownload(context.Background(), *downloadOnly, dir)
+		os.RemoveAll(dir)
+		if err != nil {
+			log.Fatal(err)
+		}
+		b, _ := json.MarshalIndent(res.Download, "", "  ")
+		fmt.Println(string(b))
+		return
+	}
 	if *only > 0 {
 		if *cpuProfile != "" {
 			f, err := os.Create(*cpuProfile)
@@ -175,12 +193,45 @@ type refreshResult struct {
 type downloadResult struct {
 	MiB          int     `json:"mib"`
 	DirectMiBps  float64 `json:"direct_mib_per_s"`
+	ProxyMiBps   float64 `json:"via_counting_proxy_mib_per_s"`
 	FirstMiBps   float64 `json:"first_mib_per_s"`
 	SecondMiBps  float64 `json:"second_mib_per_s"`
 	FirstRatio   float64 `json:"first_ratio"`
 	SecondRatio  float64 `json:"second_ratio"`
 	PeakRSSMiB   float64 `json:"registry_peak_rss_mib"`
 	BlobCacheHit bool    `json:"second_from_blob_cache"`
+}
+
+// runDownload measures figure (d) alone, with an archive of mib MiB,
+// working under dir (the caller removes it).
+func runDownload(ctx context.Context, mib int, dir string) (*results, error) {
+	cfg := config{DownloadMiB: mib}
+	res := &results{When: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Config: cfg,
+		SeedSeconds: map[string]float64{}, ColdStart: map[string]float64{}}
+	reg, err := startDistRegistry(filepath.Join(dir, "registry"))
+	if err != nil {
+		return nil, err
+	}
+	defer reg.stop()
+	ctr, err := startCounter(reg.host)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := buildService(dir)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{"OCI_REGISTRY": ctr.host, "OCI_INSECURE": "true", "OCI_NAMESPACE": "bench/dl",
+		"SOURCES": "oci", "INDEX_INTERVAL": "1h"}
+	svcDir := filepath.Join(dir, "svc-dl")
+	if err := os.MkdirAll(svcDir, 0o755); err != nil {
+		return nil, err
+	}
+	sd := newSeeder(reg.host)
+	if err := sd.seed(ctx, "bench/n1", "ext", 1, []string{"1.0.0"}); err != nil {
+		return nil, err
+	}
+	return res, download(ctx, bin, sd, reg, svcDir, env, cfg, res)
 }
 
 // run measures everything, working under dir (the caller removes it).

@@ -2,11 +2,9 @@ package blobcache
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,20 +70,48 @@ func (f *flight) state() (written int64, done bool, err error, changed <-chan st
 }
 
 // readable returns how many bytes readers may have: all of them once the
-// blob is verified, else all but its last byte. complete is set when the fill
-// has ended after verifying the blob (it is then in place, or could not be
-// kept, which does not change the bytes a reader got). err is why the fill
-// failed before verifying.
+// blob is verified, else all but its last byte. complete is set once every
+// byte has been written and verified: a reader may end there, while the
+// fill makes the blob durable and moves it into place (which does not
+// change the bytes a reader got, whether it succeeds or not). err is why
+// the fill failed before verifying.
 func (f *flight) readable() (limit int64, complete bool, err error, changed <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.verified {
-		return f.written, f.done, nil, f.changed
+		return f.written, true, nil, f.changed
 	}
 	if f.err != nil {
 		return 0, false, f.err, f.changed
 	}
 	return min(f.written, f.size-1), false, nil, f.changed
+}
+
+// settling returns a channel to wait on when the fill has verified the
+// blob but not yet moved it into place, else nil.
+func (f *flight) settling() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.verified && !f.done {
+		return f.changed
+	}
+	return nil
+}
+
+// settled waits until a verified fill has ended (the blob made durable and
+// in place, or given up), or ctx ends.
+func (f *flight) settled(ctx context.Context) {
+	for {
+		wait := f.settling()
+		if wait == nil {
+			return
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // update records progress or the end and wakes every waiting reader.
@@ -95,99 +121,6 @@ func (f *flight) update(fn func()) {
 	close(f.changed)
 	f.changed = make(chan struct{})
 	f.mu.Unlock()
-}
-
-// acquire returns the verified blob when the cache holds it; else a reader
-// attached to the fill of the blob, starting that fill (which calls open)
-// when none is in flight. It returns ErrNotCacheable when the blob cannot be
-// cached: unknown size, larger than the cache, or no room beside the fills
-// in flight.
-func (c *Cache) acquire(ctx context.Context, hex string, size int64, open openNamed) (*os.File, *fillReader, error) {
-	touch := false
-	defer func() { // after the unlock below: no disk write under the lock
-		if touch {
-			c.touch(hex)
-		}
-	}()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if file, _, ok, renew := c.openLocked(hex); ok {
-		c.stats.Hits++
-		touch = renew
-		return file, nil, nil
-	}
-	if f := c.flights[hex]; f != nil {
-		r, err := c.attachLocked(ctx, f)
-		if err == nil {
-			c.stats.Misses++
-		}
-		return nil, r, err
-	}
-	if size < 0 || size > c.maxSize || c.closed {
-		return nil, nil, ErrNotCacheable
-	}
-	c.evictLocked(size)
-	if c.total+c.reserved+size > c.maxSize {
-		return nil, nil, ErrNotCacheable
-	}
-	writer, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), hex+"-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("blobcache: create temporary file: %w", err)
-	}
-	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &flight{
-		hex: hex, size: size, tmpPath: writer.Name(), writer: writer,
-		ctx: fctx, cancel: cancel, opened: make(chan struct{}), changed: make(chan struct{}),
-	}
-	r, err := c.attachLocked(ctx, f)
-	if err != nil {
-		cancel()
-		writer.Close()
-		os.Remove(f.tmpPath)
-		return nil, nil, err
-	}
-	c.flights[hex] = f
-	c.reserved += size
-	c.stats.Misses++
-	c.stats.Fetches++
-	c.fills.Add(1)
-	go func() {
-		defer c.fills.Done()
-		c.fill(f, open)
-	}()
-	return nil, r, nil
-}
-
-// attachLocked opens a reader of the fill's temporary file. c.mu is held,
-// which keeps the fill from renaming the file meanwhile.
-func (c *Cache) attachLocked(ctx context.Context, f *flight) (*fillReader, error) {
-	file, err := os.Open(f.tmpPath)
-	if err != nil {
-		return nil, fmt.Errorf("blobcache: open fill: %w", err)
-	}
-	f.n++
-	return &fillReader{c: c, f: f, file: file, ctx: ctx}, nil
-}
-
-// detach uncounts a reader; the last one to leave a fill that has not ended
-// cancels it, and forgets it so that the next request starts afresh.
-func (c *Cache) detach(f *flight) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f.n--
-	if f.n > 0 {
-		return
-	}
-	f.mu.Lock()
-	verified := f.verified
-	f.mu.Unlock()
-	if verified {
-		return // nothing left to download: let it move into place
-	}
-	f.cancel()
-	if c.flights[f.hex] == f {
-		delete(c.flights, f.hex)
-	}
 }
 
 // fill downloads the blob into the flight's temporary file, verifying its
@@ -252,29 +185,38 @@ func (c *Cache) download(f *flight, open openNamed) error {
 	f.name = name
 	close(f.opened)
 	defer body.Close()
+	var src io.Reader = body
+	if dc, ok := body.(DigestChecked); ok {
+		// The cache checks the same digest and size below: once is enough.
+		if raw, ok := dc.WithoutCheck("sha256:"+f.hex, f.size); ok {
+			src = raw
+		}
+	}
 	var stalled atomic.Bool
 	timer := time.AfterFunc(idleTimeout, func() { stalled.Store(true); body.Close() })
 	defer timer.Stop()
 	h := newHasher()
 	defer h.stop()
-	buf := make([]byte, copyBuffer)
+	// Two buffers: the backend fills one while the other is hashed (and
+	// written to disk, side by side with its hashing).
+	bufs := [2][]byte{make([]byte, copyBuffer), make([]byte, copyBuffer)}
+	cur := 0
 	var n int64
 	for {
-		m, rerr := body.Read(buf)
+		m, rerr := src.Read(bufs[cur])
 		timer.Reset(idleTimeout)
 		if m > 0 {
 			if n+int64(m) > f.size {
 				return fmt.Errorf("%w: more than the expected %d bytes", ErrMismatch, f.size)
 			}
-			// Hashing and writing the chunk run side by side.
-			h.start(buf[:m])
-			_, werr := f.writer.Write(buf[:m])
-			h.wait()
-			if werr != nil {
+			h.wait() // the other buffer's chunk: hashed, free again
+			h.start(bufs[cur][:m])
+			if _, werr := f.writer.Write(bufs[cur][:m]); werr != nil {
 				return fmt.Errorf("blobcache: write: %w", werr)
 			}
 			n += int64(m)
 			f.update(func() { f.written = n })
+			cur ^= 1
 		}
 		if stalled.Load() {
 			return ErrStalled
@@ -292,39 +234,21 @@ func (c *Cache) download(f *flight, open openNamed) error {
 	if n != f.size {
 		return fmt.Errorf("%w: %d bytes, expected %d", ErrMismatch, n, f.size)
 	}
+	h.wait()
 	if got := hex.EncodeToString(h.h.Sum(nil)); got != f.hex {
 		return fmt.Errorf("%w: got sha256:%s", ErrMismatch, got)
 	}
 	return nil
 }
 
-// hasher hashes chunks on its own goroutine, so that a fill hashes a chunk
-// while it writes it to disk.
-type hasher struct {
-	h    hash.Hash
-	in   chan []byte
-	done chan struct{}
+// DigestChecked is implemented by a backend stream that checks a digest
+// and size itself as it is read (the OCI backend's archive body). A fill,
+// which checks the blob's sha256 digest and size itself, asks it for the
+// stream without that check, so that the bytes are hashed once; the body
+// gives it only when digest and size are exactly those it would check.
+type DigestChecked interface {
+	WithoutCheck(digest string, size int64) (io.ReadCloser, bool)
 }
-
-func newHasher() *hasher {
-	h := &hasher{h: sha256.New(), in: make(chan []byte), done: make(chan struct{})}
-	go func() {
-		for b := range h.in {
-			h.h.Write(b)
-			h.done <- struct{}{}
-		}
-	}()
-	return h
-}
-
-// start hashes b; b must not change until wait returns.
-func (h *hasher) start(b []byte) { h.in <- b }
-
-// wait waits for the chunk given to start.
-func (h *hasher) wait() { <-h.done }
-
-// stop ends the goroutine.
-func (h *hasher) stop() { close(h.in) }
 
 // syncDir makes a rename into dir durable.
 func syncDir(dir string) {

@@ -112,6 +112,9 @@ func downloadHandler(c *Cache, b *registryBlob) http.HandlerFunc {
 		if _, err := io.Copy(w, rc); err != nil {
 			panic(http.ErrAbortHandler)
 		}
+		// As ServeArchive does: the tail now, before Close waits for the
+		// blob to be in place.
+		_ = http.NewResponseController(w).Flush()
 	}
 }
 

@@ -94,6 +94,8 @@ func (c *Cache) Fetch(ctx context.Context, digest string, size int64, open OpenF
 			return nil, 0, ferr
 		}
 		if complete {
+			// In place before Fetch returns, as its callers expect.
+			r.f.settled(ctx)
 			// The reader's descriptor is the verified blob's, whatever
 			// has been evicted since.
 			file := r.file
@@ -117,6 +119,7 @@ type fillReader struct {
 	file   *os.File // the temporary file, opened for reading
 	ctx    context.Context
 	pos    int64
+	ended  bool // Read returned io.EOF: every byte was verified
 	closed bool
 }
 
@@ -147,6 +150,7 @@ func (r *fillReader) Read(p []byte) (int, error) {
 			}
 		}
 		if complete && r.pos >= limit {
+			r.ended = true
 			return 0, io.EOF
 		}
 		select {
@@ -181,12 +185,18 @@ func (r *fillReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 // Close releases the reader; the last reader of an unfinished fill cancels
-// it.
+// it. A reader that read the whole blob returned its end as soon as the
+// blob was verified, before the fill made it durable and moved it into
+// place; Close waits for that (bounded by the disk, not by the backend), so
+// that once a client's download is over, the next request is a hit.
 func (r *fillReader) Close() error {
 	if r.closed {
 		return nil
 	}
 	r.closed = true
+	if r.ended {
+		r.f.settled(context.WithoutCancel(r.ctx))
+	}
 	if r.file != nil {
 		r.file.Close()
 	}

@@ -148,14 +148,17 @@ func (c *Catalog) backend(src registry.Source) registry.Backend {
 // known to serve it (the later copy is shadowed, never served); when none
 // holds it the failure is returned rather than a not-found.
 func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (registry.Extension, error) {
-	if v := c.current(); v != nil {
-		if o, err, ok := v.lookup(typ, name); ok {
-			c.note(ctx, KindMetadata, v)
-			if err != nil {
-				return registry.Extension{}, err
-			}
-			return o.entry.Extension, nil
+	var (
+		o    owner
+		lerr error
+	)
+	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { o, lerr, handled = v.lookup(typ, name); return })
+	if ok {
+		c.note(ctx, KindMetadata, v)
+		if lerr != nil {
+			return registry.Extension{}, lerr
 		}
+		return o.entry.Extension, nil
 	}
 	key := string(typ) + "/" + name
 	return load(ctx, c.cache, c.metadataKey(typ, name), func(ctx context.Context) (registry.Extension, bool, error) {
@@ -218,14 +221,17 @@ func (c *Catalog) setOwner(key string, src registry.Source) {
 // Versions returns the versions of typ/name, newest first, from the source
 // that serves the extension.
 func (c *Catalog) Versions(ctx context.Context, typ registry.Type, name string) ([]registry.Version, error) {
-	if v := c.current(); v != nil {
-		if o, err, ok := v.lookup(typ, name); ok {
-			c.note(ctx, KindVersions, v)
-			if err != nil {
-				return nil, err
-			}
-			return o.entry.versions(), nil
+	var (
+		o    owner
+		lerr error
+	)
+	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { o, lerr, handled = v.lookup(typ, name); return })
+	if ok {
+		c.note(ctx, KindVersions, v)
+		if lerr != nil {
+			return nil, lerr
 		}
+		return o.entry.versions(), nil
 	}
 	ext, err := c.Get(ctx, typ, name)
 	if err != nil {

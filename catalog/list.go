@@ -27,11 +27,14 @@ type Filter struct {
 // its ErrUnavailable). A list of one source (f.Source) fails when that
 // source fails, rather than answering an empty list.
 func (c *Catalog) List(ctx context.Context, f Filter) ([]registry.Extension, error) {
-	if v := c.current(); v != nil {
-		if exts, _, err, ok := v.filter(f); ok {
-			c.note(ctx, KindList, v)
-			return exts, err
-		}
+	var (
+		exts []registry.Extension
+		lerr error
+	)
+	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { exts, _, lerr, handled = v.filter(f); return })
+	if ok {
+		c.note(ctx, KindList, v)
+		return exts, lerr
 	}
 	res, err := c.list(ctx, f)
 	return res.exts, err

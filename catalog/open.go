@@ -53,7 +53,11 @@ func (c *Catalog) resolve(ctx context.Context, typ registry.Type, name, version 
 		src registry.Source
 		vs  []registry.Version
 	)
-	if o, err, ok := c.indexLookup(ctx, typ, name); ok {
+	var (
+		o  owner
+		ok bool
+	)
+	if ctx, o, err, ok = c.indexLookup(ctx, typ, name); ok {
 		if errors.Is(err, registry.ErrNotFound) {
 			notFound.Err = err
 			return "", registry.Version{}, nil, notFound
@@ -90,16 +94,17 @@ func (c *Catalog) resolve(ctx context.Context, typ registry.Type, name, version 
 
 // indexLookup is the index's owner of typ/name, counted as a versions
 // look-up; ok is false when the index cannot answer.
-func (c *Catalog) indexLookup(ctx context.Context, typ registry.Type, name string) (owner, error, bool) {
-	v := c.current()
-	if v == nil {
-		return owner{}, nil, false
-	}
-	o, err, ok := v.lookup(typ, name)
+// The context returned is the one to go on with (see coldView).
+func (c *Catalog) indexLookup(ctx context.Context, typ registry.Type, name string) (context.Context, owner, error, bool) {
+	var (
+		o   owner
+		err error
+	)
+	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { o, err, handled = v.lookup(typ, name); return })
 	if ok {
 		c.note(ctx, KindVersions, v)
 	}
-	return o, err, ok
+	return ctx, o, err, ok
 }
 
 // higherFailure returns the failure of the first source ahead of src that

@@ -21,17 +21,21 @@ func (c *Catalog) Search(ctx context.Context, q string, typ registry.Type) ([]re
 // limit < 0) and the number of all matches. With the index it copies only
 // what it returns.
 func (c *Catalog) SearchLimit(ctx context.Context, q string, typ registry.Type, limit int) ([]registry.Extension, int, error) {
-	if v := c.current(); v != nil {
-		if out, n, err, ok := v.search(q, typ, limit); ok {
-			c.note(ctx, KindList, v)
-			return out, n, err
-		}
+	var (
+		found []registry.Extension
+		n     int
+		lerr  error
+	)
+	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { found, n, lerr, handled = v.search(q, typ, limit); return })
+	if ok {
+		c.note(ctx, KindList, v)
+		return found, n, lerr
 	}
 	out, err := c.search(ctx, q, typ)
 	if err != nil {
 		return nil, 0, err
 	}
-	n := len(out)
+	n = len(out)
 	if limit >= 0 && limit < n {
 		out = out[:limit]
 	}

@@ -29,6 +29,10 @@ type encoded struct {
 	body  []byte
 	etag  string
 	total int
+	// The header values of every answer of it, made once: a header map
+	// takes a value slice as it is (net/http only reads it; Set replaces
+	// it, Add reallocates a one-element slice).
+	etagValue, totalValue, lengthValue []string
 }
 
 // memoKey names an encoded answer: the index generation it came from, the
@@ -120,27 +124,38 @@ func encode(v any, total int) *encoded {
 	}
 	body = append(body, '\n')
 	sum := sha256.Sum256(body)
-	return &encoded{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, total: total}
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	return &encoded{body: body, etag: etag, total: total,
+		etagValue: []string{etag}, totalValue: []string{strconv.Itoa(total)}, lengthValue: []string{strconv.Itoa(len(body))}}
 }
+
+// Header values shared by every answer (see encoded).
+var (
+	hitValues  = map[bool][]string{true: {"true"}, false: {"false"}}
+	jsonValue  = []string{"application/json"}
+	nosniffVal = []string{"nosniff"}
+)
 
 // write sends e with its validators and cache headers.
 func (a *API) write(w http.ResponseWriter, r *http.Request, e *encoded, fromMemory bool, ttl float64) {
+	// The keys are in canonical form already (textproto): assigned, not
+	// canonicalised again at every request.
 	h := w.Header()
-	h.Set("ETag", e.etag)
-	h.Set("X-Cache-Hit", strconv.FormatBool(fromMemory))
+	h["Etag"] = e.etagValue
+	h["X-Cache-Hit"] = hitValues[fromMemory]
 	if fromMemory {
-		h.Set("X-Cache-TTL", strconv.Itoa(int(ttl)))
+		h["X-Cache-Ttl"] = []string{strconv.Itoa(int(ttl))}
 	}
 	if e.total >= 0 {
-		h.Set("X-Total-Count", strconv.Itoa(e.total))
+		h["X-Total-Count"] = e.totalValue
 	}
 	if etagMatch(r.Header.Get("If-None-Match"), e.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(e.body)))
+	h["Content-Type"] = jsonValue
+	h["X-Content-Type-Options"] = nosniffVal
+	h["Content-Length"] = e.lengthValue
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)

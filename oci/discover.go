@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -71,6 +72,13 @@ type manifestInfo struct {
 // an ErrNotFound error; a manifest that is not an image manifest is reported
 // as having no layer.
 func (b *Backend) inspect(ctx context.Context, r repo, repoPath, ref string) (*manifestInfo, error) {
+	if firstRead(ctx) {
+		if rf, ok := r.(referenceFetcher); ok {
+			if info, ok, err := b.inspectByReference(ctx, rf, repoPath, ref); ok {
+				return info, err
+			}
+		}
+	}
 	desc, err := r.Resolve(ctx, ref)
 	if err != nil {
 		return nil, wrap(err, "Resolving %s:%s", repoPath, ref)
@@ -90,6 +98,39 @@ func (b *Backend) inspect(ctx context.Context, r repo, repoPath, ref string) (*m
 		return nil, wrap(err, "Fetching the manifest of %s:%s", repoPath, ref)
 	}
 	defer rc.Close()
+	return b.readManifest(rc, desc, repoPath, ref)
+}
+
+// inspectByReference is inspect in one request, a GET of the manifest by
+// its tag, for a repository read for the first time (no digest of it is
+// known, so a HEAD first could spare nothing). ok is false when the
+// repository cannot fetch by reference; inspect then resolves and fetches.
+func (b *Backend) inspectByReference(ctx context.Context, rf referenceFetcher, repoPath, ref string) (*manifestInfo, bool, error) {
+	desc, rc, ok, err := rf.fetchReference(ctx, ref)
+	if !ok {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, wrap(err, "Fetching the manifest of %s:%s", repoPath, ref)
+	}
+	defer rc.Close()
+	if info, ok := b.manifests.Get(desc.Digest.String()); ok {
+		return info, true, nil
+	}
+	if !slices.Contains(manifestMediaTypes, desc.MediaType) {
+		return &manifestInfo{}, true, nil
+	}
+	if desc.Size > maxManifestSize {
+		return nil, true, invalid("Manifest of %s:%s is too large (%d bytes)", repoPath, ref, desc.Size)
+	}
+	info, err := b.readManifest(rc, desc, repoPath, ref)
+	return info, true, err
+}
+
+// readManifest reads, checks against desc and parses a manifest, and
+// remembers it by digest.
+func (b *Backend) readManifest(rc io.Reader, desc ocispec.Descriptor, repoPath, ref string) (*manifestInfo, error) {
+	key := desc.Digest.String()
 	data, err := content.ReadAll(rc, desc)
 	if err != nil {
 		return nil, wrap(err, "Reading the manifest of %s:%s", repoPath, ref)

@@ -120,16 +120,31 @@ var errNoSuchTag = &registry.Error{Kind: registry.ErrNotFound, Message: "Version
 // verifiedBody streams a blob and checks its size and digest: the read that
 // reaches the end returns an error instead of io.EOF when they differ.
 type verifiedBody struct {
-	rc io.ReadCloser
-	vr *content.VerifyReader
+	rc   io.ReadCloser
+	desc ocispec.Descriptor
+	vr   *content.VerifyReader
+	read bool // Read has been called: the stream is the verifier's
 }
 
 func newVerifiedBody(rc io.ReadCloser, desc ocispec.Descriptor) *verifiedBody {
-	return &verifiedBody{rc: rc, vr: content.NewVerifyReader(rc, desc)}
+	return &verifiedBody{rc: rc, desc: desc, vr: content.NewVerifyReader(rc, desc)}
+}
+
+// WithoutCheck returns the blob's stream without this body's digest check,
+// for a reader that checks the same digest and size itself (the blob
+// cache): when digest and size are exactly those this body would verify and
+// nothing has been read yet. Closing the stream closes the body's. ok is
+// false otherwise, and the body must then be read as it is.
+func (v *verifiedBody) WithoutCheck(digest string, size int64) (io.ReadCloser, bool) {
+	if v.read || digest != v.desc.Digest.String() || size != v.desc.Size {
+		return nil, false
+	}
+	return v.rc, true
 }
 
 // Read reads from the blob; at its end it verifies the digest.
 func (v *verifiedBody) Read(p []byte) (int, error) {
+	v.read = true
 	n, err := v.vr.Read(p)
 	if err == io.EOF {
 		if verr := v.vr.Verify(); verr != nil {

@@ -8,6 +8,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/semaphore"
+	orasregistry "oras.land/oras-go/v2/registry"
 )
 
 // DefaultConcurrency bounds the requests one Backend has in flight toward
@@ -65,6 +66,39 @@ func (b *releasingBody) Close() error {
 	b.once.Do(b.release)
 	return err
 }
+
+// referenceFetcher fetches a manifest by tag in one request; ok is false
+// when the repository cannot.
+type referenceFetcher interface {
+	fetchReference(ctx context.Context, reference string) (_ ocispec.Descriptor, _ io.ReadCloser, ok bool, _ error)
+}
+
+// fetchReference passes a remote repository's FetchReference through, behind
+// the semaphore until the answer's headers arrive (as Fetch).
+func (l limitedRepo) fetchReference(ctx context.Context, reference string) (ocispec.Descriptor, io.ReadCloser, bool, error) {
+	rf, ok := l.repo.(orasregistry.ReferenceFetcher)
+	if !ok {
+		return ocispec.Descriptor{}, nil, false, nil
+	}
+	if err := l.sem.Acquire(ctx, 1); err != nil {
+		return ocispec.Descriptor{}, nil, true, err
+	}
+	defer l.sem.Release(1)
+	desc, rc, err := rf.FetchReference(ctx, reference)
+	return desc, rc, true, err
+}
+
+// firstReadKey marks the context of the first read of a repository.
+type firstReadKey struct{}
+
+// withFirstRead marks ctx as reading a repository for the first time:
+// its manifests are fetched by tag in one request each (see inspect).
+func withFirstRead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, firstReadKey{}, true)
+}
+
+// firstRead reports whether ctx reads a repository for the first time.
+func firstRead(ctx context.Context) bool { return ctx.Value(firstReadKey{}) != nil }
 
 // fingerprint passes the layout store's exact fingerprint through.
 func (l limitedRepo) fingerprint() (string, bool) {

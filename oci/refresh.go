@@ -199,7 +199,13 @@ func (b *Backend) listRepo(ctx context.Context, path string, all bool) (*resolve
 	if prev := b.refresh.get(key); prev != nil && prev.fingerprint == fp && (exact || now.Before(prev.due)) {
 		return prev.result()
 	}
-	res, err := b.resolveVersions(ctx, r, path, vs, all)
+	rctx := ctx
+	if b.refresh.get(refreshKey{path: path, all: true}) == nil && b.refresh.get(refreshKey{path: path, all: false}) == nil {
+		// No manifest of this repository read yet: no HEAD could spare
+		// a GET.
+		rctx = withFirstRead(ctx)
+	}
+	res, err := b.resolveVersions(rctx, r, path, vs, all)
 	switch {
 	case errors.Is(err, errSkip):
 		b.refresh.put(key, &refreshEntry{fingerprint: fp, due: b.revalidateAt(now)})

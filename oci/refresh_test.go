@@ -83,7 +83,7 @@ func TestRefreshEconomy(t *testing.T) {
 	if len(first) != repos {
 		t.Fatalf("List = %v, want %d extensions", first, repos)
 	}
-	expectCost(t, "first List", proxy, repos, repos, repos)
+	expectCost(t, "first List", proxy, repos, 0, repos) // one GET by tag, no HEAD first
 
 	again := listChecksums(t, b)
 	expectCost(t, "List with nothing changed", proxy, repos, 0, 0)
@@ -202,7 +202,7 @@ func TestRefreshEconomyListVersions(t *testing.T) {
 	if len(first) != repos*versions {
 		t.Fatalf("ListVersions = %d versions, want %d", len(first), repos*versions)
 	}
-	expectCost(t, "first ListVersions", proxy, repos, repos*versions, repos*versions)
+	expectCost(t, "first ListVersions", proxy, repos, 0, repos*versions) // one GET by tag each, no HEAD first
 	if got := read(); fmt.Sprint(got) != fmt.Sprint(first) {
 		t.Errorf("unchanged ListVersions = %v, want %v", got, first)
 	}

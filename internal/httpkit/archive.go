@@ -100,6 +100,10 @@ func ServeArchiveOr(w http.ResponseWriter, r *http.Request, arc *registry.Archiv
 		panic(http.ErrAbortHandler)
 	}
 	hw.send() // an empty archive
+	// Every byte is verified: send the tail now, not when the handler
+	// returns (closing the body may wait, e.g. for the blob cache to make
+	// the blob durable).
+	_ = http.NewResponseController(w).Flush()
 }
 
 // holdBack is the size of the read buffers of copyHoldingBack: the most it
