@@ -288,12 +288,7 @@ func TestBadInput(t *testing.T) {
 // merged, with that change. They still run: a failure is logged as an
 // open gap, a pass asks for the entry to go. Remove an entry when its fix
 // lands, so that the case guards it from then on.
-var needsFix = map[string]string{
-	// TestFaults
-	"429 with Retry-After": "a retry whose Retry-After would pass the request's deadline should give the 429 back at once " +
-		"(today the lists answer 200 from the index, but a first download of a version while the registry answers " +
-		"429 Retry-After: 1 waits out two retries, spends the 2 s budget and gets 503 service_unavailable)",
-}
+var needsFix = map[string]string{}
 
 func wantText(want int) string {
 	if want == 0 {

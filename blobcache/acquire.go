@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/provisioning-platform/extension-registry/internal/upstream"
 )
 
 // acquire returns the verified blob when the cache holds it; else a reader
@@ -66,7 +68,9 @@ func (c *Cache) acquireOnce(ctx context.Context, hex string, size int64, open op
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("blobcache: create temporary file: %w", err)
 	}
-	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The fill outlives its first reader, but its retries respect that
+	// reader's deadline (a Retry-After past it comes back as the 429).
+	fctx, cancel := context.WithCancel(upstream.WithRetryDeadline(context.WithoutCancel(ctx), ctx))
 	f := &flight{
 		hex: hex, size: size, tmpPath: writer.Name(), writer: writer,
 		ctx: fctx, cancel: cancel, opened: make(chan struct{}), changed: make(chan struct{}),

@@ -163,9 +163,15 @@ func retryableStatus(code int) bool {
 }
 
 // fits reports whether waiting d leaves ctx time for another try.
+// A deadline marked with WithRetryDeadline counts as well.
 func fits(ctx context.Context, d time.Duration) bool {
-	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > d
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= d {
+		return false
+	}
+	if deadline, ok := ctx.Value(retryDeadlineKey{}).(time.Time); ok && time.Until(deadline) <= d {
+		return false
+	}
+	return true
 }
 
 // sleep waits d or until ctx ends.
@@ -188,4 +194,21 @@ func sleep(ctx context.Context, d time.Duration) error {
 func discard(resp *http.Response) {
 	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 	resp.Body.Close()
+}
+
+// retryDeadlineKey carries the deadline a detached call's retries must
+// respect (WithRetryDeadline).
+type retryDeadlineKey struct{}
+
+// WithRetryDeadline returns ctx marked with the deadline of the request a
+// detached call works for: a shared call that outlives its first caller
+// (context.WithoutCancel) loses that caller's deadline, yet the retry
+// policy must not wait past it for a Retry-After, or the caller gets its
+// own timeout instead of the backend's 429. The mark never cancels
+// anything; without a deadline in from, ctx is returned unchanged.
+func WithRetryDeadline(ctx, from context.Context) context.Context {
+	if d, ok := from.Deadline(); ok {
+		return context.WithValue(ctx, retryDeadlineKey{}, d)
+	}
+	return ctx
 }

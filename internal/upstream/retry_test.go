@@ -188,6 +188,29 @@ func TestRetryStopsAtTheContext(t *testing.T) {
 	}
 }
 
+// TestRetryRespectsTheMarkedDeadline: a detached call (no deadline of its
+// own, as a shared blob fill is) marked with its first caller's deadline
+// gives the 429 back at once rather than waiting past that deadline.
+func TestRetryRespectsTheMarkedDeadline(t *testing.T) {
+	f := newFlaky(t, 100, 429, "1")
+	caller, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	detached := upstream.WithRetryDeadline(context.WithoutCancel(caller), caller)
+	if _, ok := detached.Deadline(); ok {
+		t.Fatal("the marked context has a deadline of its own")
+	}
+	start := time.Now()
+	_, err := do(t, fastRetry(), detached, http.MethodGet, f.srv.URL, "")
+	if !errors.Is(err, registry.ErrRateLimited) {
+		t.Fatalf("429 Retry-After 1 with 1.5 s left: %v, want ErrRateLimited", err)
+	}
+	// One wait of 1 s fits in 1.5 s, a second does not: two requests, and
+	// the answer before the caller's deadline.
+	if n, d := f.hits.Load(), time.Since(start); n != 2 || d >= 1500*time.Millisecond {
+		t.Errorf("%d requests in %s; want 2, before the caller's deadline", n, d)
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
