@@ -35,6 +35,17 @@ var (
 // error that wraps it); it tells a failed verification from a broken stream.
 var ErrChecksumMismatch = errors.New("the archive does not match its checksum")
 
+// VerificationFailed is the client-facing error of a download that failed
+// its checksum before any byte of it was sent: ErrUnavailable (a 503 in
+// both faces) saying so, with err as the cause.
+func VerificationFailed(err error) *Error {
+	return &Error{
+		Kind:    ErrUnavailable,
+		Message: "The archive failed verification: its bytes from the backend do not match the published checksum; nothing was sent",
+		Err:     err,
+	}
+}
+
 // Error is an error whose Message is safe to show a client: it names what
 // went wrong in the client's terms and never carries credentials or internal
 // detail. Kind is one of the Err* sentinels above; Err, when set, is the

@@ -30,6 +30,10 @@ func (c *Catalog) Open(ctx context.Context, typ registry.Type, name, version str
 		notFound.Err = err
 		return nil, notFound
 	}
+	if errors.Is(err, registry.ErrChecksumMismatch) {
+		// The blob cache's fill failed before this request got a byte.
+		return nil, registry.VerificationFailed(err)
+	}
 	if err == nil && v.FileName != "" {
 		// The name of the version served, never that of whichever
 		// extension sharing these bytes filled the blob cache first.

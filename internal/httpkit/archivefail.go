@@ -47,11 +47,12 @@ func failArchive(w http.ResponseWriter, r *http.Request, fail ArchiveFailer, err
 	for _, k := range archiveHeaders {
 		w.Header().Del(k)
 	}
+	if errors.Is(err, registry.ErrChecksumMismatch) {
+		fail(w, r, registry.VerificationFailed(err))
+		return
+	}
 	msg := "The archive's stream from the backend broke before it was sent; retry later"
-	switch {
-	case errors.Is(err, registry.ErrChecksumMismatch):
-		msg = "The archive failed verification: its bytes from the backend do not match the published checksum; nothing was sent"
-	case errors.Is(err, errStalled):
+	if errors.Is(err, errStalled) {
 		msg = "The backend stopped sending the archive; retry later"
 	}
 	fail(w, r, &registry.Error{Kind: registry.ErrUnavailable, Message: msg, Err: err})
