@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -211,42 +210,4 @@ func printGitea(w io.Writer, r *giteaResult) {
 	e := r.Refresh
 	fmt.Fprintf(w, "(e) per refresh with nothing changed (%d whole refreshes, one every %.2fs at index.interval=2s): %.1f requests: %.1f repository list pages, %.1f repository reads, %.1f release list pages (%.2f per repository), %.1f asset downloads, %.1f other\n",
 		e.Refreshes, e.PeriodSeconds, e.PerRefresh, e.RepoPagesPR, e.RepoReadsPR, e.ReleaseListPR, e.ReleaseListPR/float64(r.Extensions), e.AssetsPR, e.OtherPR)
-}
-
-// giteaOnlyRun is -gitea-only: it measures the Gitea figures alone, prints
-// them and sets the "gitea" key of the results file out, keeping its other
-// keys.
-func giteaOnlyRun(ctx context.Context, cfg config, out string) error {
-	dir, err := os.MkdirTemp("", "extreg-bench-gitea-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin, err := buildService(dir)
-	if err != nil {
-		return err
-	}
-	r, err := runGitea(ctx, bin, dir, cfg)
-	if err != nil || r == nil {
-		return err
-	}
-	printGitea(os.Stdout, r)
-	doc := map[string]json.RawMessage{}
-	if b, err := os.ReadFile(out); err == nil {
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return fmt.Errorf("%s: %w", out, err)
-		}
-	}
-	if doc["gitea"], err = json.Marshal(r); err != nil {
-		return err
-	}
-	b, _ := json.MarshalIndent(doc, "", "  ")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Printf("\nthe \"gitea\" key written to %s\n", out)
-	return nil
 }

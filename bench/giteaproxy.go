@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -35,6 +37,8 @@ func startGiteaCounter(giteaURL string) (*giteaCounter, error) {
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64}
+	// A service stopped, or a listing cancelled, mid-request is expected.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	c := &giteaCounter{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -23,7 +23,7 @@ var giteaSuffixes = []struct{ suffix, typ string }{
 
 // giteaSeedConcurrency bounds the SDK calls under way while seeding: Gitea
 // writes every repository and release into one SQLite file.
-const giteaSeedConcurrency = 16
+const giteaSeedConcurrency = 8
 
 // giteaRepoName is the i-th seeded repository, ext-001_prov, ext-002_taskserv, …
 func giteaRepoName(i int) string {
