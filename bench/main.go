@@ -39,6 +39,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a smaller, faster run (200/1000/10000 extensions, 64 MiB, 1s loads)")
 	out := flag.String("out", "bench/results/latest.json", "where to write the results")
 	only := flag.Int("synthetic-only", 0, "measure only figure (f) with this many extensions, print it and exit")
+	giteaOnly := flag.Bool("gitea-only", false, "measure only the Gitea figures and merge them into -out")
 	cpuProfile := flag.String("cpuprofile", "", "with -synthetic-only: write a CPU profile of it to this file")
 	downloadOnly := flag.Int("download-only", 0, "measure only figure (d) with an archive of this many MiB, print it and exit")
 	flag.Parse()
@@ -84,6 +85,12 @@ func main() {
 	if err := ensureTools(); err != nil {
 		log.Fatal(err)
 	}
+	if *giteaOnly {
+		if err := giteaOnlyRun(context.Background(), cfg, *out); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	dir, err := os.MkdirTemp("", "extreg-bench-")
 	if err != nil {
 		log.Fatal(err)
@@ -94,6 +101,7 @@ func main() {
 		log.Fatal(err)
 	}
 	printTable(os.Stdout, res)
+	printGitea(os.Stdout, res.Gitea)
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -154,6 +162,7 @@ type results struct {
 	Download    downloadResult     `json:"download"`
 	Refresh     refreshResult      `json:"refresh_nothing_changed"`
 	Synthetic   syntheticResult    `json:"synthetic"`
+	Gitea       *giteaResult       `json:"gitea,omitempty"`
 	Notes       []string           `json:"notes"`
 }
 
@@ -340,8 +349,8 @@ func run(ctx context.Context, cfg config, dir string) (*results, error) {
 	if res.Synthetic, err = runSynthetic(cfg.Synthetic, cfg.LoadFor); err != nil {
 		return nil, err
 	}
-	if os.Getenv("EXTREG_TEST_GITEA") != "" {
-		res.Notes = append(res.Notes, "Gitea figures are not measured by this version of the benchmark.")
+	if res.Gitea, err = runGitea(ctx, bin, dir, cfg); err != nil {
+		res.Notes = append(res.Notes, "gitea: "+err.Error())
 	}
 	return res, nil
 }
