@@ -22,6 +22,29 @@ import (
 // own goroutine's context: when one fails, the requests under way are
 // canceled and the queued ones never sent.
 func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
+	served, err := b.listServed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]registry.Extension, 0, len(served))
+	for _, l := range served {
+		out = append(out, b.extension(l.repo, l.rels[current(l.rels)], l.sum))
+	}
+	return out, nil
+}
+
+// served is one repository a listing serves, with its releases (newest
+// first) and the checksum of its current version.
+type served struct {
+	repo repository
+	rels []release
+	sum  string
+}
+
+// listServed reads the repositories of the organizations and their
+// releases, and returns those that serve an extension, with the
+// precedence applied (see List).
+func (b *Backend) listServed(ctx context.Context) ([]served, error) {
 	var repos []repository
 	for _, org := range b.orgs {
 		rs, err := b.orgRepositories(ctx, org)
@@ -84,7 +107,7 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 		return 0
 	})
 	winner := map[string]repository{}
-	var out []registry.Extension
+	var out []served
 	for _, i := range order {
 		r := repos[i]
 		key := string(r.typ) + "/" + r.ext
@@ -94,8 +117,41 @@ func (b *Backend) List(ctx context.Context) ([]registry.Extension, error) {
 		}
 		winner[key] = r
 		b.cache.serve(r)
-		rels := results[i].rels
-		out = append(out, b.extension(r, rels[current(rels)], results[i].sum))
+		out = append(out, served{repo: r, rels: results[i].rels, sum: results[i].sum})
+	}
+	return out, nil
+}
+
+// ListVersions implements registry.Indexer: every extension with all its
+// versions from one listing, so that the index's read costs what List
+// does (plus the checksum files not read before), not one Versions call —
+// a repository and a release list more — per extension.
+func (b *Backend) ListVersions(ctx context.Context) ([]registry.ExtensionVersions, error) {
+	list, err := b.listServed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]registry.ExtensionVersions, len(list))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.limit)
+	for i, l := range list {
+		g.Go(func() error {
+			sums, err := b.checksums(gctx, l.repo, l.rels)
+			if err != nil {
+				return err
+			}
+			out[i] = registry.ExtensionVersions{
+				Extension: b.extension(l.repo, l.rels[current(l.rels)], sums[current(l.rels)]),
+				Versions:  b.versions(l.repo, l.rels, sums),
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, b.statusError(0, err, "the extensions of Gitea")
 	}
 	return out, nil
 }
@@ -138,6 +194,12 @@ func (b *Backend) Versions(ctx context.Context, typ registry.Type, name string) 
 	if err != nil {
 		return nil, err
 	}
+	return b.versions(r, rels, sums), nil
+}
+
+// versions describes the releases rels of r (newest first) as versions,
+// sums[i] being the checksum of rels[i].
+func (b *Backend) versions(r repository, rels []release, sums []string) []registry.Version {
 	out := make([]registry.Version, len(rels))
 	for i, rel := range rels {
 		e := b.extension(r, rel, sums[i])
@@ -152,7 +214,7 @@ func (b *Backend) Versions(ctx context.Context, typ registry.Type, name string) 
 			FileName:    fileNameOf(r, rel),
 		}
 	}
-	return out, nil
+	return out
 }
 
 // extension describes r by its release rel.

@@ -401,3 +401,43 @@ func TestConcurrencyBound(t *testing.T) {
 		}
 	}
 }
+
+// TestListVersionsCostsOneListing: the index reads Gitea through
+// ListVersions (registry.Indexer); an unchanged refresh costs exactly what
+// an unchanged List does — the repository pages and one release list per
+// repository — not a repository and a release list more per extension, as
+// List followed by Versions for each did (3 + 12 + 2×12 requests).
+func TestListVersionsCostsOneListing(t *testing.T) {
+	t.Parallel()
+	g, org := manyOrg(t)
+	b, c := counted(t, g, gitea.Options{Organizations: []string{org}})
+	read := func() []registry.ExtensionVersions {
+		t.Helper()
+		all, err := b.ListVersions(ctx(t))
+		if err != nil {
+			t.Fatalf("ListVersions: %v", err)
+		}
+		return all
+	}
+	first := read()
+	if len(first) != 12 {
+		t.Fatalf("ListVersions = %d extensions, want 12", len(first))
+	}
+	for _, ev := range first {
+		vs, err := b.Versions(ctx(t), ev.Extension.Type, ev.Extension.Name)
+		if err != nil || len(vs) != len(ev.Versions) {
+			t.Fatalf("Versions(%s) = %d, %v; ListVersions gave %d", ev.Extension.Key(), len(vs), err, len(ev.Versions))
+		}
+		for i := range vs {
+			if vs[i] != ev.Versions[i] {
+				t.Errorf("%s version %d: Versions %+v, ListVersions %+v", ev.Extension.Key(), i, vs[i], ev.Versions[i])
+			}
+		}
+	}
+	c.reset()
+	read()
+	repoPages := c.count("/orgs/" + org + "/repos")
+	if n, want := c.count(""), repoPages+12; n != want || c.releaseLists() != 12 || c.count("/releases/download/") != 0 {
+		t.Errorf("unchanged ListVersions made %d requests, want %d (%d repository pages, one release list per repository, no checksum file):\n%s", n, want, repoPages, c)
+	}
+}
