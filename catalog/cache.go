@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -74,25 +75,32 @@ func load[T any](ctx context.Context, c *Cache, key Key, fn func(context.Context
 	noteCached(ctx, false, 0)
 	w := c.join(ctx, key)
 	defer c.leave(key, w)
-	ch := c.flight.DoChan(key.flight(), func() (any, error) {
-		// The call runs with the context of the callers waiting for it
-		// when it starts (a fresh one when they have all left already).
-		v, store, err := fn(c.callContext(key))
-		if err == nil && store {
-			c.lru.Add(key, v)
-		}
-		return v, err
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			var zero T
+	var zero T
+	for try := 0; ; try++ {
+		ch := c.flight.DoChan(key.flight(), func() (any, error) {
+			// The call runs with the context of the callers waiting for it
+			// when it starts (a fresh one when they have all left already).
+			v, store, err := fn(c.callContext(key))
+			if err == nil && store {
+				c.lru.Add(key, v)
+			}
+			return v, err
+		})
+		select {
+		case res := <-ch:
+			if res.Err == nil {
+				return res.Val.(T), nil
+			}
+			// A caller that joined a call just as its last earlier waiter
+			// left gets that call's cancellation, which is not its own
+			// answer: ask again (the call has ended, so this starts one).
+			if errors.Is(res.Err, context.Canceled) && ctx.Err() == nil && w.ctx.Err() == nil && try < 2 {
+				continue
+			}
 			return zero, res.Err
+		case <-ctx.Done():
+			return zero, ctx.Err()
 		}
-		return res.Val.(T), nil
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
 	}
 }
 
