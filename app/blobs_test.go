@@ -16,7 +16,6 @@ import (
 	registry "github.com/provisioning-platform/extension-registry"
 	"github.com/provisioning-platform/extension-registry/blobcache"
 	"github.com/provisioning-platform/extension-registry/catalog"
-	"github.com/provisioning-platform/extension-registry/config"
 	"github.com/provisioning-platform/extension-registry/internal/testserver"
 	"github.com/provisioning-platform/extension-registry/oci"
 )
@@ -63,11 +62,7 @@ func httpGet(t *testing.T, url string, header ...string) (*http.Response, []byte
 // registry is stopped.
 func TestDownloadsFromTheBlobCache(t *testing.T) {
 	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Sources = []string{"oci"}
-	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	cfg := ociConfig(t, reg)
 	b, err := NewOCI(cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -152,11 +152,7 @@ func pluginHeaders(baseURL, token string) http.Header {
 // sees an error reading the body and curl exits non-zero.
 func TestCorruptedBlobIsAFailedDownload(t *testing.T) {
 	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Sources = []string{"oci"}
-	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	cfg := ociConfig(t, reg)
 	cfg.Connectors.AllowedHosts = []string{"127.0.0.1"}
 	hex := publishCorrupt(t, cfg)
 	// A sound archive beside it, for the keep-alive check.
@@ -165,7 +161,7 @@ func TestCorruptedBlobIsAFailedDownload(t *testing.T) {
 	if _, err := b.Publish(t.Context(), oci.Artifact{Path: goodPath, Type: registry.Provider, Name: "sound", Version: "1.0.0"}); err != nil {
 		t.Fatal(err)
 	}
-	flipByte(t, filepath.Join(reg.Dir, "data", "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data"))
+	flipByte(t, reg.BlobPath(hex))
 
 	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
 	expectFailedTransfer(t, "v1, registry", base+"/api/v1/extensions/provider/broken/1.0.0", http.Header{},

@@ -30,11 +30,7 @@ import (
 func sharedBlobServer(t *testing.T) (string, *testserver.Registry, string, config.Config) {
 	t.Helper()
 	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Sources = []string{"oci"}
-	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	cfg := ociConfig(t, reg)
 	b, err := NewOCI(cfg, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -117,14 +113,10 @@ func publishSmall(t *testing.T, cfg config.Config) string {
 // server's message, not "cannot reach the registry".
 func TestSmallCorruptArchiveIsAnAnswer(t *testing.T) {
 	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Sources = []string{"oci"}
-	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	cfg := ociConfig(t, reg)
 	cfg.Connectors.AllowedHosts = []string{"127.0.0.1"}
 	hex := publishSmall(t, cfg)
-	flipByte(t, filepath.Join(reg.Dir, "data", "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data"))
+	flipByte(t, reg.BlobPath(hex))
 	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
 
 	for _, tc := range []struct {
@@ -188,13 +180,9 @@ func TestSmallCorruptArchiveIsAnAnswer(t *testing.T) {
 // incomplete transfer, not that it cannot reach the registry.
 func TestCutDownloadIsIncompleteForTheClient(t *testing.T) {
 	reg := testserver.StartRegistry(t, testserver.RegistryOptions{})
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Sources = []string{"oci"}
-	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	cfg := ociConfig(t, reg)
 	hex := publishCorrupt(t, cfg)
-	flipByte(t, filepath.Join(reg.Dir, "data", "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data"))
+	flipByte(t, reg.BlobPath(hex))
 	base := runForTest(t, cfg, slog.New(slog.DiscardHandler))
 	c, err := client.New(base)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/provisioning-platform/extension-registry/config"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // runForTest builds and runs the registry of cfg until the test ends, then
@@ -26,4 +27,16 @@ func runForTest(t *testing.T, cfg config.Config, log *slog.Logger) string {
 		}
 	})
 	return "http://" + a.Addr()
+}
+
+// ociConfig is the configuration of a registry that serves only reg's OCI
+// artifacts, on a free loopback port, with a fresh data directory.
+func ociConfig(t *testing.T, reg *testserver.Registry) config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Sources = []string{"oci"}
+	cfg.OCI.Registry, cfg.OCI.Insecure = reg.Host, true
+	return cfg
 }

@@ -148,13 +148,8 @@ func (c *Catalog) backend(src registry.Source) registry.Backend {
 // known to serve it (the later copy is shadowed, never served); when none
 // holds it the failure is returned rather than a not-found.
 func (c *Catalog) Get(ctx context.Context, typ registry.Type, name string) (registry.Extension, error) {
-	var (
-		o    owner
-		lerr error
-	)
-	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { o, lerr, handled = v.lookup(typ, name); return })
+	ctx, o, lerr, ok := c.indexLookup(ctx, KindMetadata, typ, name)
 	if ok {
-		c.note(ctx, KindMetadata, v)
 		if lerr != nil {
 			return registry.Extension{}, lerr
 		}
@@ -221,13 +216,8 @@ func (c *Catalog) setOwner(key string, src registry.Source) {
 // Versions returns the versions of typ/name, newest first, from the source
 // that serves the extension.
 func (c *Catalog) Versions(ctx context.Context, typ registry.Type, name string) ([]registry.Version, error) {
-	var (
-		o    owner
-		lerr error
-	)
-	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { o, lerr, handled = v.lookup(typ, name); return })
+	ctx, o, lerr, ok := c.indexLookup(ctx, KindVersions, typ, name)
 	if ok {
-		c.note(ctx, KindVersions, v)
 		if lerr != nil {
 			return nil, lerr
 		}

@@ -61,7 +61,7 @@ func (c *Catalog) resolve(ctx context.Context, typ registry.Type, name, version 
 		o  owner
 		ok bool
 	)
-	if ctx, o, err, ok = c.indexLookup(ctx, typ, name); ok {
+	if ctx, o, err, ok = c.indexLookup(ctx, KindVersions, typ, name); ok {
 		if errors.Is(err, registry.ErrNotFound) {
 			notFound.Err = err
 			return "", registry.Version{}, nil, notFound
@@ -96,17 +96,17 @@ func (c *Catalog) resolve(ctx context.Context, typ registry.Type, name, version 
 	return src, v, notFound, nil
 }
 
-// indexLookup is the index's owner of typ/name, counted as a versions
-// look-up; ok is false when the index cannot answer.
-// The context returned is the one to go on with (see coldView).
-func (c *Catalog) indexLookup(ctx context.Context, typ registry.Type, name string) (context.Context, owner, error, bool) {
+// indexLookup is the index's owner of typ/name, counted as a look-up of
+// kind; ok is false when the index cannot answer. The context returned is
+// the one to go on with (see coldView).
+func (c *Catalog) indexLookup(ctx context.Context, kind Kind, typ registry.Type, name string) (context.Context, owner, error, bool) {
 	var (
 		o   owner
 		err error
 	)
 	ctx, v, ok := c.coldView(ctx, func(v *view) (handled bool) { o, err, handled = v.lookup(typ, name); return })
 	if ok {
-		c.note(ctx, KindVersions, v)
+		c.note(ctx, kind, v)
 	}
 	return ctx, o, err, ok
 }

@@ -189,6 +189,12 @@ func (r *Registry) run(bin, configFile, host string) error {
 }
 
 // logTail returns the last n lines of the registry's log.
+// BlobPath is the file in which the registry's filesystem storage keeps the
+// blob of the sha256 hex digest (for tests that corrupt it).
+func (r *Registry) BlobPath(hex string) string {
+	return filepath.Join(r.Dir, "data", "docker", "registry", "v2", "blobs", "sha256", hex[:2], hex, "data")
+}
+
 func (r *Registry) logTail(n int) string { return tail(r.LogFile, n) }
 
 // freePort returns a loopback address that was free a moment ago.
