@@ -39,21 +39,7 @@ func TestServeDemo(t *testing.T) {
 	// A large archive published into the default data directory (./data)
 	// before serving, so that a download is still streaming when the stop
 	// signal arrives.
-	big := filepath.Join(t.TempDir(), "big.tar.gz")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.NoCompression)
-	if _, err := io.CopyN(zw, rand.Reader, 32<<20); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	big := bigArchive(t)
 	mustRun(t, dir, env, "publish", big, "--type", "cluster", "--name", "big", "--version", "1.0.0")
 	bigSum := sha256File(t, big)
 
@@ -127,3 +113,26 @@ func TestServeDemo(t *testing.T) {
 func sha256File(t *testing.T, path string) string { s, _ := testserver.FileDigest(t, path); return s }
 
 func sha256Hex(b []byte) string { return testserver.SHA256(b) }
+
+// bigArchive writes a 32 MiB gzip archive of random bytes (stored, not
+// compressed), large enough to be still streaming when a test stops the
+// service, and returns its path.
+func bigArchive(t *testing.T) string {
+	t.Helper()
+	big := filepath.Join(t.TempDir(), "big.tar.gz")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.NoCompression)
+	if _, err := io.CopyN(zw, rand.Reader, 32<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return big
+}

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"compress/gzip"
-	"crypto/rand"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,19 +18,7 @@ import (
 func TestShutdownCutsAtTimeout(t *testing.T) {
 	dir := t.TempDir()
 	env := environ("EXTENSION_REGISTRY_SHUTDOWN_TIMEOUT=2s")
-	big := filepath.Join(t.TempDir(), "big.tar.gz")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.NoCompression)
-	if _, err := io.CopyN(zw, rand.Reader, 32<<20); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_ = f.Close()
+	big := bigArchive(t)
 	mustRun(t, dir, env, "publish", big, "--type", "cluster", "--name", "big", "--version", "1.0.0")
 	s := startService(t, dir, env, "serve", "--listen", "127.0.0.1:0")
 
