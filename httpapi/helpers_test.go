@@ -1,9 +1,6 @@
 package httpapi_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -150,30 +147,7 @@ func mustPublish(t *testing.T, b *oci.Backend, a oci.Artifact) {
 // mustTarGz writes a .tar.gz holding files (name → content) into dir/name.
 func mustTarGz(t *testing.T, dir, name string, files map[string]string) string {
 	t.Helper()
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, n := range names {
-		body := files[n]
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return mustWrite(t, filepath.Join(dir, name), buf.Bytes())
+	return mustWrite(t, filepath.Join(dir, name), testserver.TarGz(t, files))
 }
 
 func mustWrite(t *testing.T, path string, data []byte) string {

@@ -1,10 +1,8 @@
 package oci
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -90,24 +88,7 @@ func mustLayout(tb testing.TB, root string) *Backend {
 // path.
 func mustTarGz(tb testing.TB, dir, name string, files map[string]string) string {
 	tb.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for n, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, body); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return mustWrite(tb, filepath.Join(dir, name), buf.Bytes())
+	return mustWrite(tb, filepath.Join(dir, name), testserver.TarGz(tb, files))
 }
 
 // mustZip writes a .zip holding files into dir/name and returns its path.

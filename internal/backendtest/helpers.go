@@ -1,9 +1,6 @@
 package backendtest
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,28 +9,14 @@ import (
 	"time"
 
 	registry "github.com/provisioning-platform/extension-registry"
+	"github.com/provisioning-platform/extension-registry/internal/testserver"
 )
 
 // Archive returns a small .tar.gz holding one file whose content is body,
 // so that every published version has distinct bytes.
 func Archive(tb testing.TB, body string) []byte {
 	tb.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	if err := tw.WriteHeader(&tar.Header{Name: "VERSION", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.WriteString(tw, body); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return testserver.TarGz(tb, map[string]string{"VERSION": body})
 }
 
 // Checksum returns "sha256:<hex>" of data.
